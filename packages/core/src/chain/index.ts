@@ -1,0 +1,6 @@
+export {
+  type ChainPosition,
+  DEFAULT_CHAIN,
+  describeChain,
+  describeClient,
+} from './default-chain.js';

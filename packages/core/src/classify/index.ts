@@ -1,0 +1,7 @@
+export {
+  type Classifier,
+  defaultClassifier,
+  errorCode,
+  isFailure,
+  type Verdict,
+} from './classifier.js';

@@ -1,0 +1,140 @@
+import type { BalancerName, JitterKind } from './settings.js';
+
+/** The options every Outrigger client takes (protocol packages add their own). */
+export interface ClientOptions {
+  /** The downstream's name: used for discovery, telemetry and `OUTRIGGER_<SERVICE>_*` variables. */
+  service: string;
+  /** A Discovery, or a static list of `host:port`. */
+  discovery?: readonly string[] | object | undefined;
+  /** A balancer name, or a balancer instance. */
+  balancer?: BalancerName | object | undefined;
+  /** This caller's zone, for zone-aware balancing. */
+  zone?: string | undefined;
+  timeout?: TimeoutOptions | false | undefined;
+  retry?: RetryOptions | false | undefined;
+  hedge?: HedgeOptions | false | undefined;
+  breaker?: BreakerOptions | false | undefined;
+  bulkhead?: BulkheadOptions | false | undefined;
+  rateLimit?: RateLimitOptions | false | undefined;
+  outlierDetection?: OutlierDetectionOptions | false | undefined;
+  fault?: FaultOptions | false | undefined;
+  /** The environment to read `OUTRIGGER_*` from; `process.env` by default. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export interface TimeoutOptions {
+  /** Total deadline of a logical call, retries included. Default 10,000. */
+  totalMs?: number;
+  /** Deadline of each attempt; never outlives the total. Default: none. */
+  perTryMs?: number;
+}
+
+export interface RetryOptions {
+  /** Attempts per call, the first included. Default 3, 1 to 10. */
+  maxAttempts?: number;
+  backoff?: { baseMs?: number; maxMs?: number; jitter?: JitterKind };
+  /** Cap on server-requested delays. Default 10,000. */
+  retryAfterMaxMs?: number;
+  budget?: { ratio?: number; minPerSecond?: number; ttlMs?: number };
+}
+
+export interface HedgeOptions {
+  /** Fixed delay before a hedge; by default the `percentile` of recent latency. */
+  delayMs?: number;
+  percentile?: number;
+  maxAttempts?: number;
+}
+
+export interface BreakerOptions {
+  errorThresholdPercent?: number;
+  volumeThreshold?: number;
+  resetTimeoutMs?: number;
+  rollingWindowMs?: number;
+}
+
+export interface BulkheadOptions {
+  maxConcurrent?: number;
+  maxQueue?: number;
+  queueTimeoutMs?: number;
+}
+
+export interface RateLimitOptions {
+  perSecond?: number;
+  burst?: number;
+}
+
+export interface OutlierDetectionOptions {
+  consecutiveFailures?: number;
+  baseEjectionMs?: number;
+  maxEjectionMs?: number;
+  maxEjectionPercent?: number;
+  panicThresholdPercent?: number;
+}
+
+export interface FaultOptions {
+  delay?: { percent?: number; ms?: number };
+  abort?: { percent?: number; status?: number };
+}
+
+/** The settings after resolution: every section either `false` or fully filled. */
+export interface EffectiveConfig {
+  readonly service: string;
+  readonly discovery: readonly string[] | object | undefined;
+  readonly balancer: BalancerName | object;
+  readonly zone: string | undefined;
+  readonly timeout: { readonly totalMs: number; readonly perTryMs: number | undefined } | false;
+  readonly retry:
+    | {
+        readonly maxAttempts: number;
+        readonly backoff: {
+          readonly baseMs: number;
+          readonly maxMs: number;
+          readonly jitter: JitterKind;
+        };
+        readonly retryAfterMaxMs: number;
+        readonly budget: {
+          readonly ratio: number;
+          readonly minPerSecond: number;
+          readonly ttlMs: number;
+        };
+      }
+    | false;
+  readonly hedge:
+    | {
+        readonly delayMs: number | undefined;
+        readonly percentile: number;
+        readonly maxAttempts: number;
+      }
+    | false;
+  readonly breaker:
+    | {
+        readonly errorThresholdPercent: number;
+        readonly volumeThreshold: number;
+        readonly resetTimeoutMs: number;
+        readonly rollingWindowMs: number;
+      }
+    | false;
+  readonly bulkhead:
+    | {
+        readonly maxConcurrent: number;
+        readonly maxQueue: number;
+        readonly queueTimeoutMs: number | undefined;
+      }
+    | false;
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number } | false;
+  readonly outlierDetection:
+    | {
+        readonly consecutiveFailures: number;
+        readonly baseEjectionMs: number;
+        readonly maxEjectionMs: number;
+        readonly maxEjectionPercent: number;
+        readonly panicThresholdPercent: number;
+      }
+    | false;
+  readonly fault:
+    | {
+        readonly delay: { readonly percent: number; readonly ms: number };
+        readonly abort: { readonly percent: number; readonly status: number };
+      }
+    | false;
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+
+/** The sections a client option can switch off with `false` (or an env `on`/`off`). */
+export type SectionName =
+  | 'timeout'
+  | 'retry'
+  | 'hedge'
+  | 'breaker'
+  | 'bulkhead'
+  | 'rateLimit'
+  | 'outlierDetection'
+  | 'fault';
+
+const INVALID: unique symbol = Symbol('invalid');
+export type Invalid = typeof INVALID;
+export { INVALID };
+
+/**
+ * One setting: where it lives in code options (`path`), the suffix of its environment
+ * variables (`env`), its default, and what is valid. The README table is generated from
+ * these, so docs and behaviour come from one place.
+ */
+export interface SettingDef<T = unknown> {
+  readonly env: string;
+  /** Path in the client options; `[section]` alone is that section's on/off switch. */
+  readonly path: readonly string[];
+  readonly section: SectionName | undefined;
+  readonly default: T | undefined;
+  /** What a valid value looks like, for error messages and the README. */
+  readonly expected: string;
+  readonly doc: string;
+  readonly schema: z.ZodType<T>;
+  parseEnv(raw: string): T | Invalid;
+  format(value: T): string;
+  /** For options that also take an object in code (a Discovery, a Balancer). */
+  readonly acceptsObject?: boolean;
+}
+
+type Common = { env: string; path: readonly string[]; doc: string; section?: SectionName };
+
+const DECIMAL = /^[+]?(?:\d+\.?\d*|\.\d+)$/;
+
+function withSection(common: Common): SectionName | undefined {
+  return common.section ?? (common.path.length > 1 ? (common.path[0] as SectionName) : undefined);
+}
+
+function numberSetting(
+  common: Common,
+  options: {
+    min: number;
+    max: number;
+    integer: boolean;
+    unit: string;
+    default: number | undefined;
+  },
+): SettingDef<number> {
+  let schema = z.number().min(options.min).max(options.max);
+  if (options.integer) schema = schema.int();
+  const kind = options.integer ? 'an integer' : 'a number';
+  return {
+    ...common,
+    section: withSection(common),
+    default: options.default,
+    expected: `${kind} from ${options.min} to ${options.max}${options.unit ? ` (${options.unit})` : ''}`,
+    schema,
+    parseEnv(raw) {
+      const text = raw.trim();
+      if (!DECIMAL.test(text)) return INVALID;
+      const value = Number(text);
+      return schema.safeParse(value).success ? value : INVALID;
+    },
+    format: (value) => String(value),
+  };
+}
+
+export const ms = (common: Common, min: number, max: number, defaultValue?: number) =>
+  numberSetting(common, { min, max, integer: true, unit: 'milliseconds', default: defaultValue });
+
+export const int = (common: Common, min: number, max: number, defaultValue?: number, unit = '') =>
+  numberSetting(common, { min, max, integer: true, unit, default: defaultValue });
+
+export const ratio = (common: Common, defaultValue?: number) =>
+  numberSetting(common, {
+    min: 0,
+    max: 1,
+    integer: false,
+    unit: 'a fraction',
+    default: defaultValue,
+  });
+
+export const percent = (common: Common, defaultValue?: number) =>
+  numberSetting(common, {
+    min: 0,
+    max: 100,
+    integer: false,
+    unit: 'percent',
+    default: defaultValue,
+  });
+
+const ON = new Set(['on', 'true', '1', 'yes']);
+const OFF = new Set(['off', 'false', '0', 'no']);
+
+export function onOff(common: Common, defaultValue: boolean): SettingDef<boolean> {
+  return {
+    ...common,
+    section: withSection(common) ?? (common.path[0] as SectionName),
+    default: defaultValue,
+    expected: 'on or off (also true/false, 1/0, yes/no)',
+    schema: z.boolean(),
+    parseEnv(raw) {
+      const text = raw.trim().toLowerCase();
+      if (ON.has(text)) return true;
+      if (OFF.has(text)) return false;
+      return INVALID;
+    },
+    format: (value) => (value ? 'on' : 'off'),
+  };
+}
+
+export function choice<const T extends string>(
+  common: Common,
+  values: readonly [T, ...T[]],
+  defaultValue?: T,
+  acceptsObject = false,
+): SettingDef<T> {
+  const schema = z.enum(values);
+  return {
+    ...common,
+    section: withSection(common),
+    default: defaultValue,
+    expected: `one of ${values.join(', ')}`,
+    schema: schema as unknown as z.ZodType<T>,
+    parseEnv(raw) {
+      const text = raw.trim();
+      return (values as readonly string[]).includes(text) ? (text as T) : INVALID;
+    },
+    format: (value) => value,
+    acceptsObject,
+  };
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function isHostPort(text: string): boolean {
+  const match = HOST_PORT.exec(text);
+  if (!match) return false;
+  const port = Number(match[1]);
+  return port >= 1 && port <= 65_535;
+}
+
+export function hostPortList(common: Common): SettingDef<readonly string[]> {
+  const schema = z.array(z.string().refine(isHostPort)).min(1);
+  return {
+    ...common,
+    section: undefined,
+    default: undefined,
+    expected: 'a comma-separated list of host:port (port 1 to 65535), at least one',
+    schema,
+    parseEnv(raw) {
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      return schema.safeParse(items).success ? items : INVALID;
+    },
+    format: (value) => value.join(','),
+    acceptsObject: true,
+  };
+}
+
+export function text(common: Common, pattern: RegExp, expected: string): SettingDef<string> {
+  const schema = z.string().regex(pattern);
+  return {
+    ...common,
+    section: withSection(common),
+    default: undefined,
+    expected,
+    schema,
+    parseEnv: (raw) => (pattern.test(raw.trim()) ? raw.trim() : INVALID),
+    format: (value) => value,
+  };
+}

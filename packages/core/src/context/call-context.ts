@@ -1,0 +1,172 @@
+import type { Endpoint } from '../discovery/endpoint.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { Cancellation } from './cancellation.js';
+import type { ContextKey } from './context-key.js';
+import { currentInbound } from './inbound-scope.js';
+
+interface Slot {
+  readonly key: ContextKey<unknown>;
+  readonly value: unknown;
+  readonly next: Slot | undefined;
+}
+
+/** What the outermost caller may pass instead of a full context. */
+export interface CallInit {
+  signal?: AbortSignal | undefined;
+  /** Absolute deadline on `clock`'s scale. */
+  deadline?: number | undefined;
+  /** Relative alternative to `deadline`; the earlier of the two wins. */
+  timeoutMs?: number | undefined;
+  service?: string | undefined;
+  operation?: string | undefined;
+  idempotent?: boolean | undefined;
+  clock?: Clock | undefined;
+}
+
+/**
+ * Everything a policy may know about one call. Immutable: policies derive a child with
+ * `withX()` and hand it inward, so an inner policy can never widen what an outer one set.
+ * A derived deadline is always `min(outer, new)`: deadlines only ever shrink.
+ */
+export class CallContext {
+  readonly cancellation: Cancellation;
+  /** Absolute, on `clock.now()`'s scale; `Infinity` when nothing bounds the call. */
+  readonly deadline: number;
+  /** 0 for the logical call, 1 for its first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly endpoint: Endpoint | undefined;
+  /** Whether the request is safe to send twice (method, or marked by the caller). */
+  readonly idempotent: boolean;
+  readonly clock: Clock;
+  readonly #slots: Slot | undefined;
+
+  private constructor(
+    cancellation: Cancellation,
+    deadline: number,
+    attempt: number,
+    service: string,
+    operation: string,
+    endpoint: Endpoint | undefined,
+    idempotent: boolean,
+    clock: Clock,
+    slots: Slot | undefined,
+  ) {
+    this.cancellation = cancellation;
+    this.deadline = deadline;
+    this.attempt = attempt;
+    this.service = service;
+    this.operation = operation;
+    this.endpoint = endpoint;
+    this.idempotent = idempotent;
+    this.clock = clock;
+    this.#slots = slots;
+  }
+
+  /**
+   * The context of a new logical call. An inbound request's deadline (see `runWithInbound`)
+   * caps it; a caller's signal is adopted without creating a new one.
+   */
+  static root(init: CallInit = {}): CallContext {
+    const clock = init.clock ?? systemClock;
+    let deadline = init.deadline ?? Number.POSITIVE_INFINITY;
+    if (init.timeoutMs !== undefined) deadline = Math.min(deadline, clock.now() + init.timeoutMs);
+    const inbound = currentInbound();
+    if (inbound && inbound.deadline < deadline) deadline = inbound.deadline;
+    return new CallContext(
+      init.signal ? Cancellation.fromSignal(init.signal) : new Cancellation(),
+      deadline,
+      0,
+      init.service ?? 'service',
+      init.operation ?? 'call',
+      undefined,
+      init.idempotent ?? true,
+      clock,
+      undefined,
+    );
+  }
+
+  /** The signal for this call, created on first read only (see `Cancellation`). */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
+
+  get aborted(): boolean {
+    return this.cancellation.aborted;
+  }
+
+  /** Milliseconds left before the deadline (negative once past, `Infinity` if none). */
+  remainingMs(): number {
+    return this.deadline - this.clock.now();
+  }
+
+  get<T>(key: ContextKey<T>): T | undefined {
+    for (let slot = this.#slots; slot; slot = slot.next) {
+      if (slot.key === key) return slot.value as T;
+    }
+    return undefined;
+  }
+
+  /** Never extends: the result's deadline is `min(this.deadline, deadline)`. */
+  withDeadline(deadline: number): CallContext {
+    if (!(deadline < this.deadline)) return this;
+    return this.#derive(this.cancellation, deadline, this.attempt, this.endpoint, this.#slots);
+  }
+
+  /** `withDeadline(now + ms)`. */
+  withTimeout(ms: number): CallContext {
+    return this.withDeadline(this.clock.now() + ms);
+  }
+
+  withCancellation(cancellation: Cancellation): CallContext {
+    return this.#derive(cancellation, this.deadline, this.attempt, this.endpoint, this.#slots);
+  }
+
+  withAttempt(attempt: number): CallContext {
+    return this.#derive(this.cancellation, this.deadline, attempt, this.endpoint, this.#slots);
+  }
+
+  withEndpoint(endpoint: Endpoint): CallContext {
+    return this.#derive(this.cancellation, this.deadline, this.attempt, endpoint, this.#slots);
+  }
+
+  with<T>(key: ContextKey<T>, value: T): CallContext {
+    const slots: Slot = { key: key as ContextKey<unknown>, value, next: this.#slots };
+    return this.#derive(this.cancellation, this.deadline, this.attempt, this.endpoint, slots);
+  }
+
+  withCall(fields: { service?: string; operation?: string; idempotent?: boolean }): CallContext {
+    return new CallContext(
+      this.cancellation,
+      this.deadline,
+      this.attempt,
+      fields.service ?? this.service,
+      fields.operation ?? this.operation,
+      this.endpoint,
+      fields.idempotent ?? this.idempotent,
+      this.clock,
+      this.#slots,
+    );
+  }
+
+  #derive(
+    cancellation: Cancellation,
+    deadline: number,
+    attempt: number,
+    endpoint: Endpoint | undefined,
+    slots: Slot | undefined,
+  ): CallContext {
+    return new CallContext(
+      cancellation,
+      deadline,
+      attempt,
+      this.service,
+      this.operation,
+      endpoint,
+      this.idempotent,
+      this.clock,
+      slots,
+    );
+  }
+}

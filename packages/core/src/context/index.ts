@@ -1,0 +1,4 @@
+export { CallContext, type CallInit } from './call-context.js';
+export { type AbortListener, Cancellation } from './cancellation.js';
+export { type ContextKey, contextKey } from './context-key.js';
+export { currentInbound, type InboundScope, runWithInbound } from './inbound-scope.js';

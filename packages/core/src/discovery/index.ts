@@ -1,0 +1,1 @@
+export { type Endpoint, type EndpointInit, endpoint, parseHostPort } from './endpoint.js';

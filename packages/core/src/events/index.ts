@@ -1,0 +1,7 @@
+export {
+  type Disposer,
+  EventBus,
+  type EventName,
+  type Listener,
+  type OutriggerEvents,
+} from './events.js';

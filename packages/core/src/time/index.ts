@@ -1,0 +1,3 @@
+export type { Clock, TimerHandle } from './clock.js';
+export { systemClock } from './clock.js';
+export { ManualClock, settle } from './manual-clock.js';

@@ -1,0 +1,1 @@
+export { type ConsulHealthEntry, endpointsFromHealth } from './health-entries.js';

@@ -1,0 +1,1 @@
+export { type EndpointSliceLike, endpointsFromSlices } from './endpoint-slice.js';

@@ -1,0 +1,1 @@
+export { GrpcStatus, grpcStatusFor } from './status.js';

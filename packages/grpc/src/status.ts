@@ -1,0 +1,33 @@
+import { type ErrorCode, isOutriggerError } from '@outrigger/core';
+
+/** gRPC status codes (numbering fixed by the gRPC spec, same as @grpc/grpc-js `status`). */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+const BY_CODE: Record<ErrorCode, number> = {
+  TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
+  CANCELLED: GrpcStatus.CANCELLED,
+  CIRCUIT_OPEN: GrpcStatus.UNAVAILABLE,
+  NO_ENDPOINTS: GrpcStatus.UNAVAILABLE,
+  BULKHEAD_FULL: GrpcStatus.RESOURCE_EXHAUSTED,
+  RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
+  BUDGET_EXHAUSTED: GrpcStatus.UNAVAILABLE,
+  FAULT_INJECTED: GrpcStatus.UNAVAILABLE,
+  CONFIG_INVALID: GrpcStatus.INVALID_ARGUMENT,
+  CLIENT_CLOSED: GrpcStatus.CANCELLED,
+};
+
+/** The status a refusal surfaces as (the brief's mapping); undefined for non-Outrigger errors. */
+export function grpcStatusFor(error: unknown): number | undefined {
+  return isOutriggerError(error) ? BY_CODE[error.code] : undefined;
+}

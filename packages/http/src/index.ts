@@ -1,0 +1,1 @@
+export { classifyStatus, type HttpOutcome, httpClassifier, parseRetryAfter } from './classify.js';
