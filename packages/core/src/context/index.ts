@@ -1,3 +1,4 @@
+export { ATTEMPT_LOG, type AttemptLog } from './attempt-log.js';
 export { CallContext, type CallInit } from './call-context.js';
 export { type AbortListener, Cancellation } from './cancellation.js';
 export { type ContextKey, contextKey } from './context-key.js';
