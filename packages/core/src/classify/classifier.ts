@@ -20,6 +20,11 @@ export interface Classifier<Res = unknown> {
   classifyError(error: unknown, ctx: CallContext): Verdict;
   /** A server's hint for when to try again (Retry-After, grpc-retry-pushback-ms), in ms. */
   retryAfterMs?(result: Res | undefined, error: unknown): number | undefined;
+  /**
+   * Releases a result nobody will see: a retried attempt's response, a hedge's loser. The HTTP
+   * client drains or destroys the body here so its connection goes back to the pool.
+   */
+  discard?(result: Res): void;
 }
 
 /** Node socket errors where the request provably did not leave this process. */
