@@ -1,1 +1,3 @@
-export {};
+import './events.js';
+
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

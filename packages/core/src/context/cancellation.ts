@@ -60,15 +60,22 @@ export class Cancellation implements AbortListener {
 
   /** A token that aborts when this one does (or on its own); `dispose()` it when the call ends. */
   child(): Cancellation {
-    const token = new Cancellation();
-    token.#parent = this;
-    if (this.#aborted) {
-      token.#aborted = true;
-      token.#reason = this.#reason;
+    return new Cancellation().attachTo(this);
+  }
+
+  /**
+   * Makes this (fresh) token abort when `parent` does; for subclasses that carry call state, so
+   * one object serves as both. Returns `this`.
+   */
+  attachTo(parent: Cancellation): this {
+    this.#parent = parent;
+    if (parent.#aborted) {
+      this.#aborted = true;
+      this.#reason = parent.#reason;
     } else {
-      this.add(token);
+      parent.add(this);
     }
-    return token;
+    return this;
   }
 
   /** Registers `listener`; it is called at once if this token is already aborted. */

@@ -1,6 +1,6 @@
 export { abortError } from './abort-error.js';
 export { ATTEMPT_LOG, type AttemptLog } from './attempt-log.js';
-export { type CallInit, CallContext } from './call-context.js';
+export { CallContext, type CallInit } from './call-context.js';
 export { CALL_OPTIONS, type CallOptions } from './call-options.js';
 export { type AbortListener, Cancellation } from './cancellation.js';
 export { type ContextKey, contextKey } from './context-key.js';

@@ -70,7 +70,7 @@ export class TimeoutError extends OutriggerError {
       details.kind === 'per-try'
         ? 'raise timeout.perTryMs (PER_TRY_TIMEOUT_MS) if single attempts are legitimately this slow'
         : details.kind === 'inbound'
-          ? 'the deadline came with the inbound request; the caller upstream set it'
+          ? 'the deadline was set upstream (by the caller or the inbound request), so raise it there'
           : details.kind === 'queue'
             ? 'raise bulkhead.maxConcurrent or the queue timeout, or shed load upstream'
             : 'raise timeout.totalMs (TIMEOUT_MS) if the downstream is legitimately this slow';

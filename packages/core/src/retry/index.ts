@@ -1,1 +1,5 @@
-export {};
+import './events.js';
+
+export { type Backoff, backoffDelay } from './backoff.js';
+export type { RetryPolicyOptions } from './options.js';
+export { retry } from './policy.js';

@@ -1,0 +1,109 @@
+import { ConfigInvalidError } from '../errors/errors.js';
+import { type Clock, systemClock } from '../time/clock.js';
+
+export interface RetryBudgetOptions {
+  /** Extra attempts allowed as a fraction of recent requests. Default 0.2 (Finagle, Linkerd). */
+  ratio?: number;
+  /** Extra attempts per second always allowed, so a quiet client can still retry. Default 10. */
+  minPerSecond?: number;
+  /** How long a deposit or a withdrawal counts. Default 10,000 ms. */
+  ttlMs?: number;
+  clock?: Clock;
+}
+
+const BUCKETS = 10;
+/** Tokens are counted in millionths, in integers, so that 100 deposits of 0.2 make exactly 20. */
+const UNIT = 1_000_000;
+
+/**
+ * Finagle's retry budget: every request deposits `ratio` of a token, every retry, requeue or
+ * hedge withdraws one, and both expire after `ttlMs`; on top, `minPerSecond × ttl` tokens are
+ * always there. So in a total outage the extra load stays near `ratio` of the real load
+ * instead of multiplying it by the attempt count, while a low-rate client can still retry.
+ *
+ * One budget per client is shared by retries, requeues and hedges. The window is ten buckets
+ * rotated lazily from the clock: no timer.
+ */
+export class RetryBudget {
+  readonly ratio: number;
+  readonly minPerSecond: number;
+  readonly ttlMs: number;
+  readonly #clock: Clock;
+  readonly #bucketMs: number;
+  readonly #reserve: number;
+  readonly #depositUnits: number;
+  readonly #deposits = new Float64Array(BUCKETS);
+  readonly #withdrawals = new Float64Array(BUCKETS);
+  #depositSum = 0;
+  #withdrawalSum = 0;
+  #epoch: number;
+
+  constructor(options: RetryBudgetOptions = {}) {
+    this.ratio = check('ratio', options.ratio ?? 0.2, 0, 1, 'a number from 0 to 1');
+    this.minPerSecond = check(
+      'minPerSecond',
+      options.minPerSecond ?? 10,
+      0,
+      1e6,
+      'a number from 0 to 1000000',
+    );
+    this.ttlMs = check(
+      'ttlMs',
+      options.ttlMs ?? 10_000,
+      1_000,
+      60_000,
+      'milliseconds from 1000 to 60000',
+    );
+    this.#clock = options.clock ?? systemClock;
+    this.#bucketMs = this.ttlMs / BUCKETS;
+    this.#reserve = Math.round((this.minPerSecond * this.ttlMs * UNIT) / 1_000);
+    this.#depositUnits = Math.round(this.ratio * UNIT);
+    this.#epoch = Math.floor(this.#clock.now() / this.#bucketMs);
+  }
+
+  /** Records one request (a logical call, not an attempt). */
+  deposit(): void {
+    const i = this.#rotate();
+    this.#deposits[i]! += this.#depositUnits;
+    this.#depositSum += this.#depositUnits;
+  }
+
+  /** Takes one token for a retry, requeue or hedge; false when the budget is spent. */
+  tryWithdraw(): boolean {
+    const i = this.#rotate();
+    if (this.#reserve + this.#depositSum - this.#withdrawalSum < UNIT) return false;
+    this.#withdrawals[i]! += UNIT;
+    this.#withdrawalSum += UNIT;
+    return true;
+  }
+
+  /** Tokens available now. */
+  get balance(): number {
+    this.#rotate();
+    return (this.#reserve + this.#depositSum - this.#withdrawalSum) / UNIT;
+  }
+
+  #rotate(): number {
+    const epoch = Math.floor(this.#clock.now() / this.#bucketMs);
+    const behind = epoch - this.#epoch;
+    if (behind > 0) {
+      const clear = Math.min(behind, BUCKETS);
+      for (let k = 1; k <= clear; k++) {
+        const i = (this.#epoch + k) % BUCKETS;
+        this.#depositSum -= this.#deposits[i]!;
+        this.#withdrawalSum -= this.#withdrawals[i]!;
+        this.#deposits[i] = 0;
+        this.#withdrawals[i] = 0;
+      }
+      this.#epoch = epoch;
+    }
+    return epoch % BUCKETS;
+  }
+}
+
+function check(name: string, value: number, min: number, max: number, expected: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigInvalidError({ setting: `retry budget ${name}`, value, expected });
+  }
+  return value;
+}

@@ -1,0 +1,23 @@
+import type { Verdict } from '../classify/classifier.js';
+
+declare module '../events/events.js' {
+  interface OutriggerEvents {
+    /** Another attempt will be made after `delayMs`; `requeue` when the last one never reached a server. */
+    'retry.scheduled': {
+      readonly service: string;
+      readonly operation: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly verdict: Verdict;
+      readonly requeue: boolean;
+    };
+    /** A retryable failure was not retried, and why. */
+    'retry.gave_up': {
+      readonly service: string;
+      readonly operation: string;
+      readonly attempts: number;
+      /** `retry_after`: the server asked for a delay beyond `retryAfterMaxMs`. */
+      readonly reason: 'attempts' | 'budget' | 'deadline' | 'retry_after';
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { abortError } from '../context/abort-error.js';
+import type { CallContext } from '../context/call-context.js';
+import { Cancellation } from '../context/cancellation.js';
+import { TimeoutError, type TimeoutKind } from '../errors/errors.js';
+import type { EventBus } from '../events/events.js';
+import type { DeadlineScheduler, Expirable } from './deadline-scheduler.js';
+
+/**
+ * One call under a deadline. It is at once the call's cancellation token (a child of the
+ * caller's), the scheduler's entry, and the settler of the call's promise: one object per call.
+ * Whichever comes first settles the promise: the inner service, the deadline (TIMEOUT, and the
+ * token aborts so the transport closes the request), or the caller's abort (its reason, at once).
+ */
+export class TimedCall<Res> extends Cancellation implements Expirable {
+  #settled = false;
+  #key = 0;
+  readonly #ctx: CallContext;
+  readonly #kind: TimeoutKind;
+  readonly #timeoutMs: number;
+  readonly #scheduler: DeadlineScheduler;
+  readonly #events: EventBus | undefined;
+  readonly #resolve: (value: Res) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(
+    ctx: CallContext,
+    kind: TimeoutKind,
+    timeoutMs: number,
+    scheduler: DeadlineScheduler,
+    events: EventBus | undefined,
+    resolve: (value: Res) => void,
+    reject: (error: unknown) => void,
+  ) {
+    super();
+    this.#ctx = ctx;
+    this.#kind = kind;
+    this.#timeoutMs = timeoutMs;
+    this.#scheduler = scheduler;
+    this.#events = events;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(deadline: number): void {
+    this.#key = this.#scheduler.schedule(this, deadline);
+    this.attachTo(this.#ctx.cancellation);
+  }
+
+  readonly settleValue = (value: Res): void => {
+    if (this.#finish()) this.#resolve(value);
+  };
+
+  readonly settleError = (error: unknown): void => {
+    if (this.#finish()) this.#reject(error);
+  };
+
+  expire(): void {
+    if (this.#settled) return;
+    const ctx = this.#ctx;
+    const error = new TimeoutError({
+      service: ctx.service,
+      timeoutMs: this.#timeoutMs,
+      kind: this.#kind,
+    });
+    if (this.#events?.has('timeout.expired')) {
+      this.#events.emit('timeout.expired', {
+        service: ctx.service,
+        operation: ctx.operation,
+        kind: this.#kind,
+        timeoutMs: this.#timeoutMs,
+        attempt: ctx.attempt,
+      });
+    }
+    // Abort first, while the inner service's listeners are still attached; its late answer is
+    // then ignored because the promise is already settled.
+    this.abort(error);
+    this.settleError(error);
+  }
+
+  override onAbort(reason: unknown): void {
+    // The caller (or an outer deadline) gave up: reject at once with its reason.
+    this.abort(reason);
+    this.settleError(abortError(this.#ctx));
+  }
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#scheduler.cancel(this, this.#key);
+    this.dispose();
+    return true;
+  }
+}
