@@ -1,1 +1,8 @@
-export {};
+export { type BreakerPermit, type BreakerState, CircuitBreaker } from './circuit-breaker.js';
+export type { BreakerRejectedEvent, BreakerStateChangedEvent } from './events.js';
+export {
+  type BreakerPolicyOptions,
+  type ResolvedBreakerOptions,
+  resolveBreakerOptions,
+} from './options.js';
+export { type BreakerPolicy, breaker } from './policy.js';

@@ -79,16 +79,21 @@ export const DEFAULT_CHAIN: readonly ChainPosition[] = [
   },
 ];
 
-/** The chain as text: each position, whether it is on, and why it sits there. */
+/**
+ * The chain as text: each position, whether it is on, and why it sits there. With `built`
+ * (the positions a client really built), a position is on only if it was built.
+ */
 export function describeChain(
   config: EffectiveConfig,
   chain: readonly ChainPosition[] = DEFAULT_CHAIN,
+  built?: readonly string[],
 ): string {
   return chain
     .map((position, i) => {
-      const on =
-        position.section === undefined ||
-        (config as unknown as Record<string, unknown>)[position.section] !== false;
+      const on = built
+        ? built.includes(position.name) || position.name === 'transport'
+        : position.section === undefined ||
+          (config as unknown as Record<string, unknown>)[position.section] !== false;
       return `${String(i + 1).padStart(2)}. ${position.name.padEnd(18)} ${on ? 'on ' : 'off'}  ${position.reason}`;
     })
     .join('\n');
@@ -99,12 +104,13 @@ export function describeClient(
   config: EffectiveConfig,
   settings: string,
   chain?: readonly ChainPosition[],
+  built?: readonly string[],
 ): string {
   return [
     `Outrigger client for "${config.service}"`,
     '',
     'Chain (outermost first):',
-    describeChain(config, chain),
+    describeChain(config, chain, built),
     '',
     'Settings (value, source):',
     settings,

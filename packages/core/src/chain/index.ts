@@ -1,6 +1,8 @@
+export { buildChain, type Chain, type ChainParts } from './build.js';
 export {
   type ChainPosition,
   DEFAULT_CHAIN,
   describeChain,
   describeClient,
 } from './default-chain.js';
+export { type BuildContext, POSITION_BUILDERS } from './positions.js';

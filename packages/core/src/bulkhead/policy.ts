@@ -1,0 +1,149 @@
+import { abortError } from '../context/abort-error.js';
+import type { CallContext } from '../context/call-context.js';
+import type { AbortListener } from '../context/cancellation.js';
+import { BulkheadFullError, TimeoutError } from '../errors/errors.js';
+import type { EventBus } from '../events/events.js';
+import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { Bulkhead, type BulkheadWaiter, type QueueTicket } from './bulkhead.js';
+import type { BulkheadPolicyOptions } from './options.js';
+
+export interface BulkheadPolicy extends Policy {
+  readonly policyName: string;
+  /** Slots and queue, for `describe()`, telemetry gauges and tests. */
+  readonly bulkhead: Bulkhead;
+}
+
+/**
+ * At most `maxConcurrent` calls in flight, at most `maxQueue` more waiting for a slot; beyond
+ * that `BULKHEAD_FULL` at once. A queued call waits until `queueTimeoutMs` or its deadline,
+ * whichever comes first (then `TIMEOUT`, kind `queue`), and leaves the queue the moment its
+ * caller aborts (then the abort's error), freeing its place for the next call.
+ *
+ * Success path with a free slot: a counter and `.then` with handlers made once per wrapped
+ * service. Timers and cancellation listeners exist only for calls that actually queue.
+ */
+export function bulkhead(options: BulkheadPolicyOptions = {}): BulkheadPolicy {
+  const slots = new Bulkhead(options);
+  const { events } = options;
+
+  const policy: Policy = <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+    const onResult = (result: Res): Res => {
+      slots.release();
+      return result;
+    };
+    const onError = (error: unknown): never => {
+      slots.release();
+      throw error;
+    };
+    const run = (req: Req, ctx: CallContext): Promise<Res> => {
+      let pending: Promise<Res>;
+      try {
+        pending = next(req, ctx);
+      } catch (error) {
+        slots.release();
+        return Promise.reject(error);
+      }
+      return pending.then(onResult, onError);
+    };
+    const queued = async (req: Req, ctx: CallContext): Promise<Res> => {
+      await waitForSlot(slots, ctx, options.service ?? ctx.service, options.clock, events);
+      if (ctx.aborted) {
+        slots.release();
+        throw abortError(ctx);
+      }
+      return run(req, ctx);
+    };
+    return (req, ctx) => (slots.tryAcquire() ? run(req, ctx) : queued(req, ctx));
+  };
+
+  return Object.assign(namedPolicy<Policy>('bulkhead', policy), { bulkhead: slots });
+}
+
+/** Resolves once `slots` hands this call a slot; rejects if full, timed out or aborted. */
+function waitForSlot(
+  slots: Bulkhead,
+  ctx: CallContext,
+  service: string,
+  clock: Clock | undefined,
+  events: EventBus | undefined,
+): Promise<void> {
+  if (ctx.aborted) return Promise.reject(abortError(ctx));
+  const rejected = (reason: 'full' | 'timeout'): void => {
+    if (!events?.has('bulkhead.rejected')) return;
+    events.emit('bulkhead.rejected', {
+      service,
+      reason,
+      active: slots.active,
+      queued: slots.queued,
+    });
+  };
+  const { maxConcurrent, maxQueue } = slots;
+  if (slots.queued >= maxQueue) {
+    rejected('full');
+    return Promise.reject(new BulkheadFullError({ service, maxConcurrent, maxQueue }));
+  }
+  // The wait ends at the queue timeout or the call's deadline, whichever is first.
+  const waitMs = Math.min(slots.queueTimeoutMs ?? Number.POSITIVE_INFINITY, ctx.remainingMs());
+  const timedOut = () => {
+    rejected('timeout');
+    return new TimeoutError({ service, timeoutMs: Math.max(0, waitMs), kind: 'queue' });
+  };
+  if (waitMs <= 0) return Promise.reject(timedOut());
+
+  return new Promise<void>((resolve, reject) => {
+    const waiter = new QueuedCall(slots, ctx, clock ?? ctx.clock, resolve, reject);
+    waiter.ticket = slots.enqueue(waiter);
+    if (events?.has('bulkhead.queued')) {
+      events.emit('bulkhead.queued', { service, queued: slots.queued });
+    }
+    ctx.cancellation.add(waiter);
+    if (Number.isFinite(waitMs)) waiter.startTimer(waitMs, timedOut);
+  });
+}
+
+/** One queued call: listens for its grant, its caller's abort and its timer, whichever first. */
+class QueuedCall implements BulkheadWaiter, AbortListener {
+  ticket: QueueTicket | undefined;
+  #timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly slots: Bulkhead,
+    private readonly ctx: CallContext,
+    private readonly clock: Clock,
+    private readonly resolve: () => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** After `ms` the call leaves the queue and rejects with `error()`. */
+  startTimer(ms: number, error: () => Error): void {
+    this.#timer = this.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#leave();
+      this.ctx.cancellation.remove(this);
+      this.reject(error());
+    }, ms);
+    (this.#timer as { unref?(): unknown }).unref?.();
+  }
+
+  grant(): void {
+    this.#stop();
+    this.resolve();
+  }
+
+  onAbort(): void {
+    this.#leave();
+    this.#stop();
+    this.reject(abortError(this.ctx));
+  }
+
+  #leave(): void {
+    if (this.ticket) this.slots.dequeue(this.ticket);
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.ctx.cancellation.remove(this);
+  }
+}

@@ -1,0 +1,98 @@
+import { RetryBudget } from '../budget/retry-budget.js';
+import { type Classifier, defaultClassifier } from '../classify/classifier.js';
+import type { ClientOptions, EffectiveConfig } from '../config/options.js';
+import { type ResolvedConfig, type ResolveOptions, resolveConfig } from '../config/resolve.js';
+import type { Discovery } from '../discovery/discovery.js';
+import { EventBus } from '../events/events.js';
+import { pipeline } from '../service/pipeline.js';
+import type { EntryService, Policy, Service } from '../service/service.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { DEFAULT_CHAIN, describeClient } from './default-chain.js';
+import { type BuildContext, POSITION_BUILDERS } from './positions.js';
+
+export interface ChainParts<Req, Res> {
+  /** The user's client options, resolved here against the environment (throws CONFIG_INVALID). */
+  readonly options: ClientOptions;
+  /** Top-level option names the protocol package adds, so the resolver accepts them. */
+  readonly extraKeys?: readonly string[];
+  /** Sends `req` to `ctx.endpoint`; honours `ctx.cancellation` and `ctx.deadline`. */
+  readonly transport: Service<Req, Res>;
+  readonly classifier?: Classifier<Res>;
+  readonly events?: EventBus;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+export interface Chain<Req, Res> {
+  /** The whole default chain around the transport. */
+  readonly call: EntryService<Req, Res>;
+  readonly resolved: ResolvedConfig;
+  readonly config: EffectiveConfig;
+  /** The discovery in use: built from a host:port list, or the user's own. */
+  readonly discovery: Discovery | undefined;
+  readonly events: EventBus;
+  /** The one extra-load budget shared by retries, requeues and hedges. */
+  readonly budget: RetryBudget | undefined;
+  /** Names of the policies built, outermost first. */
+  readonly policies: readonly string[];
+  describe(): string;
+  /** Stops discovery watches and releases what the policies hold. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the default chain (see `DEFAULT_CHAIN` for the order and the reason for each
+ * position) from resolved settings, around a protocol's transport. Options are resolved once
+ * here, at client creation, never per call.
+ */
+export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Res> {
+  const resolved = resolveConfig(
+    parts.options,
+    parts.extraKeys ? ({ extraKeys: parts.extraKeys } satisfies ResolveOptions) : {},
+  );
+  for (const warning of resolved.warnings)
+    process.emitWarning(warning, { code: 'OUTRIGGER_CONFIG' });
+  const config = resolved.config;
+  const clock = parts.clock ?? systemClock;
+  const events = parts.events ?? new EventBus();
+  const retryOrHedge = config.retry || config.hedge;
+  const budget = retryOrHedge
+    ? new RetryBudget({ ...(config.retry ? config.retry.budget : {}), clock })
+    : undefined;
+  const context: BuildContext = {
+    config,
+    service: config.service,
+    classifier: (parts.classifier ?? defaultClassifier) as Classifier<never>,
+    events,
+    clock,
+    random: parts.random ?? Math.random,
+    budget,
+    closers: [],
+    discovery: undefined,
+  };
+  const policies: Policy[] = [];
+  const names: string[] = [];
+  for (const position of DEFAULT_CHAIN) {
+    const policy = POSITION_BUILDERS[position.name]?.(context);
+    if (policy) {
+      policies.push(policy);
+      names.push(position.name);
+    }
+  }
+  const call = pipeline(...policies)(parts.transport);
+  let closing: Promise<void> | undefined;
+  return {
+    call,
+    resolved,
+    config,
+    discovery: context.discovery,
+    events,
+    budget,
+    policies: names,
+    describe: () => describeClient(config, resolved.describe(), DEFAULT_CHAIN, names),
+    close: () => {
+      closing ??= Promise.all(context.closers.map((close) => close())).then(() => undefined);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/** A failure was replaced by the fallback value. */
+export interface FallbackUsedEvent {
+  readonly service: string;
+  /** The replaced error's `code`, when it had one. */
+  readonly code: string | undefined;
+}
+
+declare module '../events/events.js' {
+  interface OutriggerEvents {
+    'fallback.used': FallbackUsedEvent;
+  }
+}

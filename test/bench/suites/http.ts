@@ -1,0 +1,150 @@
+/**
+ * HTTP client overhead on loopback: raw `undici.request` (a Pool), undici `fetch`, Outrigger's
+ * `request` and `fetch` with default policies and a deadline on every call, and raw undici
+ * through a local HAProxy hop (the sidecar model). One process alternates short slices between
+ * the variants, rotating the order each round, so drift falls on all alike; the backend runs
+ * in a child process (so this process's CPU is the client's alone).
+ */
+import { Pool, fetch as undiciFetch } from 'undici';
+import { createHttpClient } from '@outrigger/http';
+import { type Stats, fmt, stats } from '../lib/stats.js';
+import type { BenchSuite } from '../lib/suite.js';
+import { ensureHaproxy, type Sidecar, startSidecar } from './http/haproxy.js';
+import { type Call, runSlice, type Slice } from './http/load.js';
+import { startBackend } from './http/server.js';
+
+const CONCURRENCY = [1, 16, 64];
+const ROUNDS = 15;
+const SLICE_MS = 120;
+
+type Samples = Record<string, Slice[]>;
+
+async function measure(variants: Record<string, Call>, concurrency: number): Promise<Samples> {
+  const names = Object.keys(variants);
+  const ops: Record<string, number> = {};
+  for (const name of names) {
+    const warm = await runSlice(variants[name]!, concurrency, Math.max(300, concurrency * 40));
+    ops[name] = Math.max(concurrency * 4, Math.round((warm.rps * SLICE_MS) / 1_000));
+  }
+  const samples: Samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length]!;
+      samples[name]!.push(await runSlice(variants[name]!, concurrency, ops[name]!));
+    }
+  }
+  return samples;
+}
+
+const field = (s: Slice[], key: keyof Slice): Stats => stats(s.map((x) => x[key]));
+/** Per-round pairs (same round, so the same drift), combined: median and min–max over rounds. */
+const paired = (a: Slice[], b: Slice[], f: (x: Slice, y: Slice) => number): Stats =>
+  stats(a.map((x, i) => f(x, b[i]!)));
+
+const suite: BenchSuite = {
+  name: 'http',
+  title: 'HTTP client on loopback: Outrigger vs raw undici, undici fetch and an HAProxy hop',
+  async run() {
+    const backend = await startBackend();
+    const whyNoHaproxy = ensureHaproxy();
+    let sidecar: Sidecar | undefined;
+    let sidecarError = whyNoHaproxy;
+    if (!whyNoHaproxy) {
+      try {
+        sidecar = await startSidecar(backend.port);
+      } catch (error) {
+        sidecarError = (error as Error).message;
+      }
+    }
+    const origin = `http://127.0.0.1:${backend.port}`;
+    const raw = new Pool(origin);
+    const forFetch = new Pool(origin);
+    const viaSidecar = sidecar ? new Pool(`http://127.0.0.1:${sidecar.port}`) : undefined;
+    const client = createHttpClient({
+      service: 'bench',
+      discovery: [`127.0.0.1:${backend.port}`],
+      timeout: { totalMs: 5_000 },
+    });
+    const variants: Record<string, Call> = {
+      'undici.request': async () => {
+        const res = await raw.request({ path: '/', method: 'GET' });
+        await res.body.text();
+      },
+      'outrigger request': async () => {
+        const res = await client.request('/');
+        await res.body.text();
+      },
+      'undici fetch': async () => {
+        const res = await undiciFetch(`${origin}/`, { dispatcher: forFetch });
+        await res.text();
+      },
+      'outrigger fetch': async () => {
+        const res = await client.fetch('/');
+        await res.text();
+      },
+    };
+    if (viaSidecar) {
+      variants['HAProxy hop + undici.request'] = async () => {
+        const res = await viaSidecar.request({ path: '/', method: 'GET' });
+        await res.body.text();
+      };
+    }
+    const byConcurrency = new Map<number, Samples>();
+    try {
+      for (const c of CONCURRENCY) byConcurrency.set(c, await measure(variants, c));
+    } finally {
+      await client.close();
+      await Promise.all([raw.close(), forFetch.close(), viaSidecar?.close()]);
+      await sidecar?.stop();
+      await backend.stop();
+    }
+    return report(byConcurrency, sidecar?.version, sidecarError);
+  },
+};
+
+function report(all: Map<number, Samples>, haproxy: string | undefined, whyNot: string | undefined): string {
+  const lines = [
+    '## HTTP client on loopback',
+    '',
+    'Closed-loop load from one process against a keep-alive `node:http` backend in a child process',
+    `(2-byte body), ${ROUNDS} rounds of ~${SLICE_MS} ms slices per variant, order rotated each round.`,
+    'Outrigger runs the default chain (deadline, budgeted retry, breaker, bulkhead, ...) with a',
+    '5 s deadline on every call. Figures: median (min–max) over slices; CPU is the client',
+    "process's user + system time per request.",
+    '',
+  ];
+  for (const [c, samples] of all) {
+    lines.push(`### Concurrency ${c}`, '', '| variant | req/s | p50 µs | p99 µs | client CPU µs/req |', '|---|---|---|---|---|');
+    for (const [name, s] of Object.entries(samples)) {
+      lines.push(`| ${name} | ${fmt(field(s, 'rps'), 0)} | ${fmt(field(s, 'p50'), 0)} | ${fmt(field(s, 'p99'), 0)} | ${fmt(field(s, 'cpu'), 1)} |`);
+    }
+    lines.push('');
+  }
+  lines.push('### Against the targets', '', '| measure | value | target |', '|---|---|---|');
+  const ratio = (a: Slice, b: Slice) => a.rps / b.rps;
+  const addedP50 = (a: Slice, b: Slice) => a.p50 - b.p50;
+  for (const c of CONCURRENCY) {
+    const s = all.get(c)!;
+    if (c !== 1) {
+      lines.push(`| Outrigger request / undici.request throughput, c=${c} | ${fmt(paired(s['outrigger request']!, s['undici.request']!, ratio), 3)} | >= 0.90 |`);
+    }
+    lines.push(`| Outrigger fetch / undici fetch throughput, c=${c} | ${fmt(paired(s['outrigger fetch']!, s['undici fetch']!, ratio), 3)} | >= 0.90 |`);
+  }
+  const c1 = all.get(1)!;
+  lines.push(`| Outrigger request p50 added, c=1 (µs) | ${fmt(paired(c1['outrigger request']!, c1['undici.request']!, addedP50), 1)} | <= 20 |`);
+  const hop = 'HAProxy hop + undici.request';
+  if (c1[hop]) {
+    lines.push(`| HAProxy hop p50 added, c=1 (µs) | ${fmt(paired(c1[hop]!, c1['undici.request']!, addedP50), 1)} | (sidecar reference) |`);
+    for (const c of [16, 64]) {
+      const s = all.get(c)!;
+      lines.push(`| HAProxy hop / undici.request throughput, c=${c} | ${fmt(paired(s[hop]!, s['undici.request']!, ratio), 3)} | (sidecar reference) |`);
+    }
+  }
+  const c64 = all.get(64)!;
+  lines.push(`| Outrigger request CPU added per request, c=64 (µs) | ${fmt(paired(c64['outrigger request']!, c64['undici.request']!, (a, b) => a.cpu - b.cpu), 1)} | (informative) |`);
+  lines.push('');
+  lines.push(haproxy ? `HAProxy: ${haproxy}, one thread, keep-alive both sides (\`http-reuse always\`).` : `HAProxy hop not measured: ${whyNot}.`);
+  return lines.join('\n');
+}
+
+export default suite;
