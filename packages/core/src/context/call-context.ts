@@ -133,6 +133,12 @@ export class CallContext {
     return this.#derive(this.cancellation, this.deadline, attempt, this.endpoint, this.#slots);
   }
 
+  /** `with(key, value).withAttempt(attempt)` in one derivation. */
+  withAttemptAnd<T>(attempt: number, key: ContextKey<T>, value: T): CallContext {
+    const slots: Slot = { key: key as ContextKey<unknown>, value, next: this.#slots };
+    return this.#derive(this.cancellation, this.deadline, attempt, this.endpoint, slots);
+  }
+
   withEndpoint(endpoint: Endpoint): CallContext {
     return this.#derive(this.cancellation, this.deadline, this.attempt, endpoint, this.#slots);
   }

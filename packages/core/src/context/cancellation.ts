@@ -16,6 +16,8 @@ export interface AbortListener {
 export class Cancellation implements AbortListener {
   #aborted = false;
   #reason: unknown;
+  /** Most tokens have at most one listener (the transport, a child): it lives here, no Set. */
+  #only: AbortListener | undefined;
   #listeners: Set<AbortListener> | undefined;
   #controller: AbortController | undefined;
   /** A caller's signal, handed back as-is by `.signal` when this token has no trigger of its own. */
@@ -84,12 +86,19 @@ export class Cancellation implements AbortListener {
       listener.onAbort(this.#reason);
       return;
     }
-    if (!this.#listeners) this.#listeners = new Set();
-    this.#listeners.add(listener);
+    if (this.#listeners) {
+      this.#listeners.add(listener);
+    } else if (this.#only === undefined || this.#only === listener) {
+      this.#only = listener;
+    } else {
+      this.#listeners = new Set([this.#only, listener]);
+      this.#only = undefined;
+    }
   }
 
   remove(listener: AbortListener): void {
-    this.#listeners?.delete(listener);
+    if (this.#only === listener) this.#only = undefined;
+    else this.#listeners?.delete(listener);
   }
 
   /** Parent-abort hook (a token is its parent's listener). */
@@ -103,20 +112,24 @@ export class Cancellation implements AbortListener {
     this.#reason = reason;
     this.#unlink();
     this.#controller?.abort(reason);
+    const only = this.#only;
     const listeners = this.#listeners;
+    this.#only = undefined;
     this.#listeners = undefined;
+    only?.onAbort(reason);
     if (listeners) for (const listener of listeners) listener.onAbort(reason);
   }
 
   /** Detaches from the parent and the caller's signal; listeners of this token are dropped. */
   dispose(): void {
     this.#unlink();
+    this.#only = undefined;
     this.#listeners = undefined;
   }
 
   /** How many listeners are attached: for leak tests. */
   get listenerCount(): number {
-    return this.#listeners?.size ?? 0;
+    return (this.#only ? 1 : 0) + (this.#listeners?.size ?? 0);
   }
 
   #unlink(): void {

@@ -38,8 +38,8 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
       if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
         return next(req, ctx.withAttempt(1));
       if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
-      const log: AttemptLog = ctx.get(ATTEMPT_LOG) ?? { endpoints: [] };
-      const base = ctx.get(ATTEMPT_LOG) ? ctx : ctx.with(ATTEMPT_LOG, log);
+      const existing = ctx.get(ATTEMPT_LOG);
+      let attemptCtx = existing ? ctx.withAttempt(1) : ctx.withAttemptAnd(1, ATTEMPT_LOG, newLog());
       let attempts = 0;
       let requeues = 0;
       let previousDelay = checked.backoff.baseMs;
@@ -49,7 +49,7 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
         let failed = false;
         let verdict: Verdict;
         try {
-          result = await next(req, base.withAttempt(attempts + requeues + 1));
+          result = await next(req, attemptCtx);
           verdict = classifier.classifyResult(result, ctx);
         } catch (e) {
           error = e;
@@ -100,9 +100,14 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
         }
         if (delay > 0) await sleep(delay, ctx, options.clock ?? ctx.clock);
         previousDelay = delay;
+        attemptCtx = attemptCtx.withAttempt(attempts + requeues + 1);
       }
     };
   });
+}
+
+function newLog(): AttemptLog {
+  return { endpoints: [] };
 }
 
 function nextDelay(

@@ -42,19 +42,11 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
             new TimeoutError({ service: ctx.service, timeoutMs, kind: effectiveKind }),
           );
         }
-        return new Promise<Res>((resolve, reject) => {
-          const call = new TimedCall<Res>(
-            ctx,
-            effectiveKind,
-            timeoutMs,
-            schedulerFor(clock),
-            events,
-            resolve,
-            reject,
-          );
-          call.start(deadline);
-          next(req, ctx.withScope(call, deadline)).then(call.settleValue, call.settleError);
-        });
+        const call = new TimedCall<Res>(ctx, effectiveKind, timeoutMs, schedulerFor(clock), events);
+        const promise = call.promise();
+        call.start(deadline);
+        next(req, ctx.withScope(call, deadline)).then(call.settleValue, call.settleError);
+        return promise;
       };
     },
   );

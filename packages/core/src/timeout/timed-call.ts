@@ -11,6 +11,12 @@ import type { DeadlineScheduler, Expirable } from './deadline-scheduler.js';
  * Whichever comes first settles the promise: the inner service, the deadline (TIMEOUT, and the
  * token aborts so the transport closes the request), or the caller's abort (its reason, at once).
  */
+let capturing: TimedCall<unknown> | undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturing!.captured(resolve, reject);
+  capturing = undefined;
+}
+
 export class TimedCall<Res> extends Cancellation implements Expirable {
   #settled = false;
   #key = 0;
@@ -19,8 +25,8 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
   readonly #timeoutMs: number;
   readonly #scheduler: DeadlineScheduler;
   readonly #events: EventBus | undefined;
-  readonly #resolve: (value: Res) => void;
-  readonly #reject: (error: unknown) => void;
+  #resolve!: (value: Res) => void;
+  #reject!: (error: unknown) => void;
 
   constructor(
     ctx: CallContext,
@@ -28,8 +34,6 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
     timeoutMs: number,
     scheduler: DeadlineScheduler,
     events: EventBus | undefined,
-    resolve: (value: Res) => void,
-    reject: (error: unknown) => void,
   ) {
     super();
     this.#ctx = ctx;
@@ -37,6 +41,18 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
     this.#timeoutMs = timeoutMs;
     this.#scheduler = scheduler;
     this.#events = events;
+  }
+
+  /** The call's promise; made through one shared executor, so no closure per call. */
+  promise(): Promise<Res> {
+    capturing = this as TimedCall<unknown>;
+    return new Promise<Res>(
+      capture as (resolve: (value: Res) => void, reject: (error: unknown) => void) => void,
+    );
+  }
+
+  /** @internal */
+  captured(resolve: (value: Res) => void, reject: (error: unknown) => void): void {
     this.#resolve = resolve;
     this.#reject = reject;
   }
