@@ -1,10 +1,14 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Classifier, Verdict } from '@outrigger/core';
-import { defaultClassifier } from '@outrigger/core';
+import { defaultClassifier, errorCode, FaultInjectedError } from '@outrigger/core';
+import type { ResponseClassifier } from './options.js';
 
 /** What an HTTP attempt produced, as far as classification needs to know. */
 export interface HttpOutcome {
   readonly statusCode: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly headers: Readonly<IncomingHttpHeaders>;
+  /** Releases the body nobody will read (drains it, or cuts the connection if it is large). */
+  discard?(): void;
 }
 
 /**
@@ -34,9 +38,40 @@ export function parseRetryAfter(
   return Math.max(0, at - now);
 }
 
-export const httpClassifier: Classifier<HttpOutcome> = {
-  classifyResult: (outcome) => classifyStatus(outcome.statusCode, outcome.headers),
-  classifyError: (error, ctx) => defaultClassifier.classifyError(error, ctx),
-  retryAfterMs: (outcome) =>
-    outcome ? parseRetryAfter(outcome.headers['retry-after']) : undefined,
+/** undici's own errors, beyond the socket codes core knows. */
+const UNDICI_VERDICTS: Readonly<Record<string, Verdict>> = {
+  // undici's header/body timers are a backstop behind the deadline: the server was too slow.
+  UND_ERR_HEADERS_TIMEOUT: 'retryable',
+  UND_ERR_BODY_TIMEOUT: 'retryable',
+  // Dispatched to a pool that had already closed: nothing was written.
+  UND_ERR_CLOSED: 'unsent',
+  UND_ERR_DESTROYED: 'retryable',
 };
+
+/**
+ * The HTTP classifier. Statuses by `classifyStatus` (after the user's `classifyResponse`, if
+ * any); errors by socket code through `cause`, as core does, plus undici's timers; an injected
+ * fault by the status it pretends, so that drills exercise retries like the real thing.
+ */
+export function createHttpClassifier(custom?: ResponseClassifier): Classifier<HttpOutcome> {
+  const status = custom
+    ? (code: number, headers: HttpOutcome['headers']) =>
+        custom(code, headers) ?? classifyStatus(code, headers)
+    : classifyStatus;
+  return {
+    classifyResult: (outcome) => status(outcome.statusCode, outcome.headers),
+    classifyError(error, ctx) {
+      if (error instanceof FaultInjectedError) return status(error.status, {});
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && UNDICI_VERDICTS[code] && errorCode(error) === undefined) {
+        return UNDICI_VERDICTS[code]!;
+      }
+      return defaultClassifier.classifyError(error, ctx);
+    },
+    retryAfterMs: (outcome) =>
+      outcome ? parseRetryAfter(outcome.headers['retry-after']) : undefined,
+    discard: (outcome) => outcome.discard?.(),
+  };
+}
+
+export const httpClassifier: Classifier<HttpOutcome> = createHttpClassifier();

@@ -5,17 +5,20 @@
  * the variants, rotating the order each round, so drift falls on all alike; the backend runs
  * in a child process (so this process's CPU is the client's alone).
  */
-import { Pool, fetch as undiciFetch } from 'undici';
+
 import { createHttpClient } from '@outrigger/http';
-import { type Stats, fmt, stats } from '../lib/stats.js';
+import { Pool, fetch as undiciFetch } from 'undici';
+import { fmt, type Stats, stats } from '../lib/stats.js';
 import type { BenchSuite } from '../lib/suite.js';
 import { ensureHaproxy, type Sidecar, startSidecar } from './http/haproxy.js';
 import { type Call, runSlice, type Slice } from './http/load.js';
 import { startBackend } from './http/server.js';
 
 const CONCURRENCY = [1, 16, 64];
-const ROUNDS = 15;
-const SLICE_MS = 120;
+const ROUNDS = 11;
+const SLICE_MS = 200;
+/** Warm-up per variant: JIT, and the pool's connections opened before anything is measured. */
+const WARMUP_MS = 400;
 
 type Samples = Record<string, Slice[]>;
 
@@ -23,7 +26,8 @@ async function measure(variants: Record<string, Call>, concurrency: number): Pro
   const names = Object.keys(variants);
   const ops: Record<string, number> = {};
   for (const name of names) {
-    const warm = await runSlice(variants[name]!, concurrency, Math.max(300, concurrency * 40));
+    let warm = await runSlice(variants[name]!, concurrency, Math.max(300, concurrency * 40));
+    warm = await runSlice(variants[name]!, concurrency, Math.round((warm.rps * WARMUP_MS) / 1_000));
     ops[name] = Math.max(concurrency * 4, Math.round((warm.rps * SLICE_MS) / 1_000));
   }
   const samples: Samples = Object.fromEntries(names.map((n) => [n, []]));
@@ -102,21 +106,32 @@ const suite: BenchSuite = {
   },
 };
 
-function report(all: Map<number, Samples>, haproxy: string | undefined, whyNot: string | undefined): string {
+function report(
+  all: Map<number, Samples>,
+  haproxy: string | undefined,
+  whyNot: string | undefined,
+): string {
   const lines = [
     '## HTTP client on loopback',
     '',
     'Closed-loop load from one process against a keep-alive `node:http` backend in a child process',
-    `(2-byte body), ${ROUNDS} rounds of ~${SLICE_MS} ms slices per variant, order rotated each round.`,
+    `(2-byte body), ${ROUNDS} rounds of ~${SLICE_MS} ms slices per variant after a ${WARMUP_MS} ms warm-up, order rotated each round.`,
     'Outrigger runs the default chain (deadline, budgeted retry, breaker, bulkhead, ...) with a',
     '5 s deadline on every call. Figures: median (min–max) over slices; CPU is the client',
     "process's user + system time per request.",
     '',
   ];
   for (const [c, samples] of all) {
-    lines.push(`### Concurrency ${c}`, '', '| variant | req/s | p50 µs | p99 µs | client CPU µs/req |', '|---|---|---|---|---|');
+    lines.push(
+      `### Concurrency ${c}`,
+      '',
+      '| variant | req/s | p50 µs | p99 µs | client CPU µs/req |',
+      '|---|---|---|---|---|',
+    );
     for (const [name, s] of Object.entries(samples)) {
-      lines.push(`| ${name} | ${fmt(field(s, 'rps'), 0)} | ${fmt(field(s, 'p50'), 0)} | ${fmt(field(s, 'p99'), 0)} | ${fmt(field(s, 'cpu'), 1)} |`);
+      lines.push(
+        `| ${name} | ${fmt(field(s, 'rps'), 0)} | ${fmt(field(s, 'p50'), 0)} | ${fmt(field(s, 'p99'), 0)} | ${fmt(field(s, 'cpu'), 1)} |`,
+      );
     }
     lines.push('');
   }
@@ -126,24 +141,43 @@ function report(all: Map<number, Samples>, haproxy: string | undefined, whyNot: 
   for (const c of CONCURRENCY) {
     const s = all.get(c)!;
     if (c !== 1) {
-      lines.push(`| Outrigger request / undici.request throughput, c=${c} | ${fmt(paired(s['outrigger request']!, s['undici.request']!, ratio), 3)} | >= 0.90 |`);
+      lines.push(
+        `| Outrigger request / undici.request throughput, c=${c} | ${fmt(paired(s['outrigger request']!, s['undici.request']!, ratio), 3)} | >= 0.90 |`,
+      );
     }
-    lines.push(`| Outrigger fetch / undici fetch throughput, c=${c} | ${fmt(paired(s['outrigger fetch']!, s['undici fetch']!, ratio), 3)} | >= 0.90 |`);
+    lines.push(
+      `| Outrigger fetch / undici fetch throughput, c=${c} | ${fmt(paired(s['outrigger fetch']!, s['undici fetch']!, ratio), 3)} | >= 0.90 |`,
+    );
   }
   const c1 = all.get(1)!;
-  lines.push(`| Outrigger request p50 added, c=1 (µs) | ${fmt(paired(c1['outrigger request']!, c1['undici.request']!, addedP50), 1)} | <= 20 |`);
+  lines.push(
+    `| Outrigger request p50 added, c=1 (µs) | ${fmt(paired(c1['outrigger request']!, c1['undici.request']!, addedP50), 1)} | <= 20 |`,
+  );
   const hop = 'HAProxy hop + undici.request';
   if (c1[hop]) {
-    lines.push(`| HAProxy hop p50 added, c=1 (µs) | ${fmt(paired(c1[hop]!, c1['undici.request']!, addedP50), 1)} | (sidecar reference) |`);
+    lines.push(
+      `| HAProxy hop p50 added, c=1 (µs) | ${fmt(paired(c1[hop]!, c1['undici.request']!, addedP50), 1)} | (sidecar reference) |`,
+    );
     for (const c of [16, 64]) {
       const s = all.get(c)!;
-      lines.push(`| HAProxy hop / undici.request throughput, c=${c} | ${fmt(paired(s[hop]!, s['undici.request']!, ratio), 3)} | (sidecar reference) |`);
+      lines.push(
+        `| HAProxy hop / undici.request throughput, c=${c} | ${fmt(paired(s[hop]!, s['undici.request']!, ratio), 3)} | (sidecar reference) |`,
+      );
     }
   }
   const c64 = all.get(64)!;
-  lines.push(`| Outrigger request CPU added per request, c=64 (µs) | ${fmt(paired(c64['outrigger request']!, c64['undici.request']!, (a, b) => a.cpu - b.cpu), 1)} | (informative) |`);
+  lines.push(
+    `| Outrigger request CPU added per request, c=64 (µs) | ${fmt(
+      paired(c64['outrigger request']!, c64['undici.request']!, (a, b) => a.cpu - b.cpu),
+      1,
+    )} | (informative) |`,
+  );
   lines.push('');
-  lines.push(haproxy ? `HAProxy: ${haproxy}, one thread, keep-alive both sides (\`http-reuse always\`).` : `HAProxy hop not measured: ${whyNot}.`);
+  lines.push(
+    haproxy
+      ? `HAProxy: ${haproxy}, one thread, keep-alive both sides (\`http-reuse always\`).`
+      : `HAProxy hop not measured: ${whyNot}.`,
+  );
   return lines.join('\n');
 }
 

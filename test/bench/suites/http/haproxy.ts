@@ -27,11 +27,16 @@ function has(command: string): boolean {
 /** Installs HAProxy when missing; returns why not when it cannot. */
 export function ensureHaproxy(): string | undefined {
   if (has('haproxy')) return undefined;
-  if (process.getuid?.() !== 0) return 'haproxy is not installed and the bench is not running as root';
+  if (process.getuid?.() !== 0)
+    return 'haproxy is not installed and the bench is not running as root';
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update'], { stdio: 'ignore', env, timeout: 120_000 });
-    execFileSync('apt-get', ['install', '-y', 'haproxy'], { stdio: 'ignore', env, timeout: 180_000 });
+    execFileSync('apt-get', ['install', '-y', 'haproxy'], {
+      stdio: 'ignore',
+      env,
+      timeout: 180_000,
+    });
   } catch (error) {
     return `apt-get install -y haproxy failed: ${(error as Error).message.split('\n')[0]}`;
   }

@@ -24,7 +24,6 @@ export async function runSlice(call: Call, concurrency: number, total: number): 
       latencies[i] = performance.now() - start;
     }
   };
-  (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const workers: Promise<void>[] = [];

@@ -1,0 +1,112 @@
+import {
+  CALL_OPTIONS,
+  CallContext,
+  ClientClosedError,
+  type Disposer,
+  REQUEST_INFO,
+} from '@outrigger/core';
+import type { HttpAttempt } from './attempt.js';
+import { createHttpChain, type HttpChain } from './chain.js';
+import { createHttpClassifier } from './classify.js';
+import { type HttpClientOptions, resolveTransport, type TransportSettings } from './options.js';
+import { isIdempotentMethod, type OutboundRequest } from './outbound.js';
+import { type EndpointDispatcher, EndpointPools } from './pools.js';
+import { httpTransport } from './transport.js';
+
+/** Per-call overrides, shared by `fetch` init and `request` options. */
+export interface CallOverrides {
+  /** Total deadline of this call in ms; can shorten, never extend, an inbound deadline. */
+  timeout?: number | undefined;
+  /** Marks a POST/PATCH safe to retry (or a GET unsafe, with `false`). */
+  idempotent?: boolean | undefined;
+  /** `false`: no retries and no hedging for this call. */
+  retry?: false | undefined;
+  /** Key for consistent-hash balancing (affinity: the same key goes to the same endpoint). */
+  hashKey?: string | undefined;
+  /** Headers that routes match on but that are not sent. */
+  routeHeaders?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * What both facades share: the chain, the pools, the per-call root context, and the count of
+ * calls in flight that `close()` waits for.
+ */
+export class ClientCore {
+  readonly service: string;
+  readonly settings: TransportSettings;
+  readonly chain: HttpChain;
+  /** The client's own pools; undefined for the interceptor, whose attempts go downstream. */
+  readonly pools: EndpointPools | undefined;
+  readonly #unsubscribe: Disposer | undefined;
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HttpClientOptions, downstream?: EndpointDispatcher) {
+    const draft = resolveTransport(options, undefined);
+    const pools = downstream ? undefined : new EndpointPools(draft);
+    const classifier = createHttpClassifier(draft.classifyResponse);
+    const transport = httpTransport((downstream ?? pools)!, draft);
+    const built = createHttpChain(options, transport, classifier);
+    this.chain = built.chain;
+    this.service = this.chain.config.service;
+    const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
+    this.settings = resolveTransport(options, total);
+    this.pools = pools;
+    pools?.configure(this.settings);
+    this.#unsubscribe = pools && built.discovery?.subscribe(this.service, pools);
+  }
+
+  /** The root context of one call; counts the call in flight until `settled()`. */
+  context(
+    req: OutboundRequest,
+    signal: AbortSignal | null | undefined,
+    o: CallOverrides | undefined,
+  ): CallContext {
+    if (this.#closing) throw new ClientClosedError(this.service);
+    const idempotent =
+      o?.idempotent ??
+      (isIdempotentMethod(req.method) || req.header('idempotency-key') !== undefined);
+    let ctx = CallContext.root({
+      signal: signal ?? undefined,
+      service: this.service,
+      operation: req.method,
+      idempotent,
+    }).with(REQUEST_INFO, req);
+    const noRetry = o?.retry === false || !req.replayable;
+    if (noRetry || o?.timeout !== undefined || o?.hashKey !== undefined) {
+      if (o?.timeout !== undefined && !(o.timeout > 0 && Number.isFinite(o.timeout))) {
+        throw new TypeError(
+          `${this.service}: timeout must be a positive number of ms, got ${o.timeout}`,
+        );
+      }
+      ctx = ctx.with(CALL_OPTIONS, {
+        timeoutMs: o?.timeout,
+        retry: noRetry ? false : undefined,
+        hashKey: o?.hashKey,
+      });
+    }
+    this.#inFlight++;
+    return ctx;
+  }
+
+  call(req: OutboundRequest, ctx: CallContext): Promise<HttpAttempt> {
+    return this.chain.call(req, ctx);
+  }
+
+  /** The call's chain settled (its body may still be streaming; the pools wait for that). */
+  settled(): void {
+    if (--this.#inFlight === 0 && this.#idle) this.#idle();
+  }
+
+  /** Refuses new calls, waits for those in flight, then frees discovery, timers and sockets. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+      this.#unsubscribe?.();
+      await this.chain.close();
+      await this.pools?.close();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,134 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { FaultInjectedError, isOutriggerError } from '@outrigger/core';
+import { type RequestInit, Response } from 'undici';
+import type { HttpAttempt } from './attempt.js';
+import { type PreparedBody, prepareBody } from './body.js';
+import type { CallOverrides, ClientCore } from './client-core.js';
+import { FetchBodySource } from './fetch-body.js';
+import { flattenHeaders, type HeadersLike, headerValue, OutboundRequest } from './outbound.js';
+import { resolveTarget } from './target.js';
+
+/** A `Request` of any fetch implementation (global, undici's), read by duck typing. */
+export interface RequestLike {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: HeadersLike;
+  readonly body: ReadableStream<Uint8Array> | null;
+  readonly signal?: AbortSignal | null;
+}
+
+/** `fetch` init: the standard fields plus Outrigger's per-call overrides. */
+export interface FetchInit extends Omit<RequestInit, 'body' | 'headers' | 'signal'>, CallOverrides {
+  headers?: HeadersLike | undefined;
+  body?: RequestInit['body'] | Readable | AsyncIterable<Uint8Array> | null | undefined;
+  signal?: AbortSignal | null | undefined;
+}
+
+/** Marks a Response that fault injection made up (`fault.abort`): no request was sent. */
+export const FAULT_HEADER = 'outrigger-fault';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * WHATWG fetch through the chain. An HTTP error status resolves as a Response (the last
+ * attempt's once retries are spent); a policy that refuses rejects with its typed error; a
+ * network failure rejects with `TypeError('fetch failed')` whose `cause` is undici's error; a
+ * caller's abort rejects with the signal's reason. Redirects are returned, not followed.
+ */
+export async function fetchVia(
+  core: ClientCore,
+  input: string | URL | RequestLike,
+  init?: FetchInit,
+): Promise<Response> {
+  const source = typeof input === 'string' || input instanceof URL ? undefined : input;
+  const target = resolveTarget(
+    source ? source.url : (input as string | URL),
+    core.service,
+    core.settings.tls !== undefined,
+  );
+  const method = (init?.method ?? source?.method ?? 'GET').toUpperCase();
+  const headers = flattenHeaders(init?.headers ?? source?.headers);
+  const signal = init?.signal ?? source?.signal ?? undefined;
+  let prepared = prepareBody(init?.body ?? source?.body, core.settings.maxReplayBytes, true);
+  if (prepared instanceof Promise) prepared = await prepared;
+  if (prepared.contentType && headerValue(headers, 'content-type') === undefined) {
+    headers.push('content-type', prepared.contentType);
+  }
+  const req = new OutboundRequest(
+    method,
+    target,
+    headers,
+    (prepared as PreparedBody).body,
+    prepared.replayable,
+    init?.routeHeaders,
+  );
+  const ctx = core.context(req, signal, init);
+  let attempt: HttpAttempt;
+  try {
+    attempt = await core.call(req, ctx);
+  } catch (error) {
+    if (signal) ctx.cancellation.dispose();
+    return responseForFailure(error, signal);
+  } finally {
+    core.settled();
+  }
+  if (init?.redirect === 'error' && REDIRECTS.has(attempt.statusCode)) {
+    attempt.discard();
+    if (signal) ctx.cancellation.dispose();
+    throw new TypeError('fetch failed', {
+      cause: new Error(`redirect (${attempt.statusCode}) with redirect: "error"`),
+    });
+  }
+  return toResponse(attempt, method, signal ? ctx.cancellation : undefined);
+}
+
+function toResponse(
+  attempt: HttpAttempt,
+  method: string,
+  cancellation: import('@outrigger/core').Cancellation | undefined,
+): Response {
+  const init = {
+    status: attempt.statusCode,
+    statusText: attempt.statusText,
+    headers: pairs(attempt.headers),
+  };
+  try {
+    if (method === 'HEAD' || NULL_BODY.has(attempt.statusCode)) {
+      attempt.discard();
+      cancellation?.dispose();
+      return new Response(null, init);
+    }
+    return new Response(new FetchBodySource(attempt, cancellation).stream(), init);
+  } catch (error) {
+    // A status fetch cannot represent (above 599), or a malformed status text.
+    attempt.discard();
+    throw new TypeError('fetch failed', { cause: error });
+  }
+}
+
+/** A failed call as fetch reports it: a made-up Response for an injected fault, else a rejection. */
+export function responseForFailure(
+  error: unknown,
+  signal: AbortSignal | null | undefined,
+): Response {
+  if (error instanceof FaultInjectedError && error.status >= 200 && error.status <= 599) {
+    return new Response(null, { status: error.status, headers: { [FAULT_HEADER]: 'abort' } });
+  }
+  if (isOutriggerError(error, 'CANCELLED') && signal?.aborted) throw signal.reason;
+  if (isOutriggerError(error)) throw error;
+  throw new TypeError('fetch failed', { cause: error });
+}
+
+/** undici's parsed headers (arrays for repeats) as `[name, value]` pairs for `Headers`. */
+function pairs(headers: IncomingHttpHeaders): [string, string][] {
+  const out: [string, string][] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  type CallContext,
+  type EffectiveConfig,
+  type Endpoint,
+  FaultInjectedError,
+  REQUEST_INFO,
+} from '@outrigger/core';
+import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import type { BodySink, HttpAttempt } from './attempt.js';
+import { ClientCore } from './client-core.js';
+import { FAULT_HEADER } from './fetch.js';
+import type { HttpClientOptions } from './options.js';
+import { flattenHeaders, type HeadersLike, OutboundRequest } from './outbound.js';
+import { type EndpointDispatcher, originOf } from './pools.js';
+
+/** An undici interceptor (for `Agent.compose`) that puts the chain in front of one service. */
+export interface OutriggerInterceptor {
+  (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch;
+  close(): Promise<void>;
+  describe(): string;
+  readonly config: EffectiveConfig;
+}
+
+/** The request as the interceptor sees it: it remembers which dispatch its attempts go down. */
+class InterceptedRequest extends OutboundRequest {
+  next: Dispatcher.Dispatch | undefined;
+}
+
+/** Attempts go down the dispatch the interceptor wraps, with the origin set to the endpoint. */
+class DownstreamDispatcher implements EndpointDispatcher {
+  secure = false;
+  dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
+    const req = attempt.ctx.get(REQUEST_INFO) as InterceptedRequest;
+    options.origin = originOf(endpoint, this.secure);
+    req.next!(options, attempt);
+  }
+}
+
+/**
+ * `agent.compose(outriggerInterceptor({ service: 'payments', discovery: [...] }))`: requests to
+ * `http://payments/...` go through discovery and the whole chain; any other origin passes by
+ * untouched. Attempts go down the composed dispatcher (so its connection pools are used).
+ */
+export function outriggerInterceptor(options: HttpClientOptions): OutriggerInterceptor {
+  const downstream = new DownstreamDispatcher();
+  const core = new ClientCore(options, downstream);
+  downstream.secure = core.settings.tls !== undefined;
+  const host = core.service.toLowerCase();
+  const interceptor = (dispatch: Dispatcher.Dispatch): Dispatcher.Dispatch =>
+    function outrigger(opts, handler) {
+      if (!targets(opts.origin, host)) return dispatch(opts, handler);
+      const body = opts.body ?? null;
+      const replayable = body === null || typeof body === 'string' || body instanceof Uint8Array;
+      const req = new InterceptedRequest(
+        opts.method,
+        opts.path,
+        flattenHeaders(opts.headers as HeadersLike | undefined),
+        body as OutboundRequest['body'],
+        replayable,
+      );
+      req.next = dispatch;
+      new InterceptedCall(core, handler as Dispatcher.DispatchHandler).start(req);
+      return true;
+    };
+  return Object.assign(interceptor, {
+    close: () => core.close(),
+    describe: () => core.chain.describe(),
+    config: core.chain.config,
+  });
+}
+
+function targets(origin: string | URL | undefined, host: string): boolean {
+  if (origin === undefined) return false;
+  if (typeof origin !== 'string') return origin.hostname.toLowerCase() === host;
+  try {
+    return new URL(origin).hostname.toLowerCase() === host;
+  } catch {
+    return false;
+  }
+}
+
+/** One intercepted request: the caller's handler sees one controller across all attempts. */
+class InterceptedCall implements Dispatcher.DispatchController, BodySink {
+  readonly #core: ClientCore;
+  readonly #handler: Dispatcher.DispatchHandler;
+  #ctx: CallContext | undefined;
+  #attempt: HttpAttempt | undefined;
+  #paused = false;
+  #reason: Error | null = null;
+
+  constructor(core: ClientCore, handler: Dispatcher.DispatchHandler) {
+    this.#core = core;
+    this.#handler = handler;
+  }
+
+  start(req: InterceptedRequest): void {
+    try {
+      this.#ctx = this.#core.context(req, undefined, undefined);
+    } catch (error) {
+      this.#handler.onResponseError?.(this, error as Error);
+      return;
+    }
+    this.#handler.onRequestStart?.(this, {});
+    this.#core.call(req, this.#ctx).then(
+      (attempt) => this.#respond(attempt),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  get aborted(): boolean {
+    return this.#reason !== null;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  get reason(): Error | null {
+    return this.#reason;
+  }
+  abort(reason: Error): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#ctx?.cancellation.abort(reason);
+    this.#attempt?.abortWire(reason);
+  }
+  pause(): void {
+    this.#paused = true;
+  }
+  resume(): void {
+    this.#paused = false;
+    this.#attempt?.resume();
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#handler.onResponseData?.(this, chunk);
+    return !this.#paused;
+  }
+  onEnd(trailers: IncomingHttpHeaders): void {
+    this.#handler.onResponseEnd?.(this, trailers);
+  }
+  onError(error: Error): void {
+    this.#handler.onResponseError?.(this, this.#reason ?? error);
+  }
+
+  #respond(attempt: HttpAttempt): void {
+    this.#core.settled();
+    if (this.#reason) {
+      attempt.discard();
+      return;
+    }
+    this.#attempt = attempt;
+    this.#handler.onResponseStart?.(this, attempt.statusCode, attempt.headers, attempt.statusText);
+    attempt.attach(this);
+  }
+
+  #fail(error: unknown): void {
+    this.#core.settled();
+    if (error instanceof FaultInjectedError && !this.#reason) {
+      this.#handler.onResponseStart?.(this, error.status, { [FAULT_HEADER]: 'abort' }, '');
+      this.#handler.onResponseEnd?.(this, {});
+      return;
+    }
+    this.#handler.onResponseError?.(this, this.#reason ?? (error as Error));
+  }
+}
+
+/**
+ * Makes `fetch` (Node's global one included) and undici's global dispatcher go through
+ * Outrigger for the given services; other origins are untouched. `close()` restores the
+ * dispatcher that was there before and frees everything.
+ */
+export function installGlobalDispatcher(...services: HttpClientOptions[]): {
+  close(): Promise<void>;
+} {
+  const interceptors = services.map(outriggerInterceptor);
+  const previous = getGlobalDispatcher();
+  const agent = new Agent();
+  setGlobalDispatcher(agent.compose(...interceptors));
+  let closing: Promise<void> | undefined;
+  return {
+    close: () => {
+      closing ??= (async () => {
+        setGlobalDispatcher(previous);
+        await Promise.all(interceptors.map((i) => i.close()));
+        await agent.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { Readable } from 'node:stream';
+import type { RequestInfo } from '@outrigger/core';
+
+/** What undici can send as a body. */
+export type WireBody = string | Buffer | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
+
+/** Methods safe to send twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method);
+}
+
+/**
+ * One logical outbound request, as the chain carries it. It is its own `RequestInfo` (what
+ * routing reads), so the facade puts it in the context without another allocation. Headers
+ * are kept flat (`[name, value, name, value]`), the form undici takes without copying.
+ */
+export class OutboundRequest implements RequestInfo {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly target: string;
+  readonly headers: string[];
+  readonly body: WireBody;
+  /** False for a streamed body that was longer than `maxReplayBytes`. */
+  readonly replayable: boolean;
+  /** Seen by routing only, never sent. */
+  readonly routeHeaders: Readonly<Record<string, string>> | undefined;
+  /** A streamed body can go out once; set by the transport when an attempt takes it. */
+  bodyTaken = false;
+
+  constructor(
+    method: string,
+    target: string,
+    headers: string[],
+    body: WireBody,
+    replayable: boolean,
+    routeHeaders?: Readonly<Record<string, string>>,
+  ) {
+    this.method = method;
+    this.target = target;
+    this.headers = headers;
+    this.body = body;
+    this.replayable = replayable;
+    this.routeHeaders = routeHeaders;
+  }
+
+  /** URL path without the query (what routes match on). */
+  get path(): string {
+    const q = this.target.indexOf('?');
+    return q < 0 ? this.target : this.target.slice(0, q);
+  }
+
+  /** A header by name, any case; repeated headers joined with `, `. Route headers first. */
+  header(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const routed = this.routeHeaders?.[lower];
+    if (routed !== undefined) return routed;
+    return headerValue(this.headers, lower);
+  }
+
+  get streamed(): boolean {
+    const b = this.body;
+    return b !== null && typeof b === 'object' && !(b instanceof Uint8Array);
+  }
+}
+
+export function headerValue(flat: readonly string[], lower: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i]!.toLowerCase() === lower) {
+      found = found === undefined ? flat[i + 1]! : `${found}, ${flat[i + 1]!}`;
+    }
+  }
+  return found;
+}
+
+/** Anything a caller may pass as headers: a record, `Headers`, pairs or a flat array. */
+export type HeadersLike =
+  | Readonly<Record<string, string | readonly string[] | number | undefined>>
+  | Iterable<readonly [string, string]>
+  | readonly string[]
+  | { forEach(cb: (value: string, name: string) => void): void };
+
+/** Flattens headers into `[name, value, ...]`; a fresh array the caller may append to. */
+export function flattenHeaders(headers: HeadersLike | null | undefined): string[] {
+  const flat: string[] = [];
+  if (headers === null || headers === undefined) return flat;
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && typeof headers[0] === 'string') {
+      for (const item of headers as readonly string[]) flat.push(String(item));
+    } else {
+      for (const [name, value] of headers as Iterable<readonly [string, string]>) {
+        flat.push(name, String(value));
+      }
+    }
+    return flat;
+  }
+  if (typeof (headers as { forEach?: unknown }).forEach === 'function') {
+    // `Headers` (any implementation): forEach gives name and value, set-cookie kept apart.
+    (headers as { forEach(cb: (value: string, name: string) => void): void }).forEach(
+      (value, name) => {
+        flat.push(name, value);
+      },
+    );
+    return flat;
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name, value] of headers as Iterable<readonly [string, string]>) {
+      flat.push(name, String(value));
+    }
+    return flat;
+  }
+  const record = headers as Record<string, string | readonly string[] | number | undefined>;
+  for (const name in record) {
+    const value = record[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) flat.push(name, String(v));
+    else flat.push(name, String(value));
+  }
+  return flat;
+}

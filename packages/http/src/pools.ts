@@ -1,0 +1,123 @@
+import type { Endpoint } from '@outrigger/core';
+import { type Dispatcher, Pool } from 'undici';
+import type { AttemptOwner, HttpAttempt } from './attempt.js';
+import type { TransportSettings } from './options.js';
+
+/** Sends one attempt to one endpoint; the client uses pools, the interceptor the dispatch it wraps. */
+export interface EndpointDispatcher {
+  dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void;
+}
+
+/** `http://10.0.0.5:8080`, `https://[::1]:8443`. */
+export function originOf(endpoint: Endpoint, secure: boolean): string {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${secure ? 'https' : 'http'}://${host}:${endpoint.port}`;
+}
+
+class PoolEntry implements AttemptOwner {
+  readonly pool: Pool;
+  readonly #owner: EndpointPools;
+  readonly id: string;
+  inFlight = 0;
+  /** Discovery no longer lists this endpoint: close the pool once its last attempt is over. */
+  retired = false;
+
+  constructor(owner: EndpointPools, id: string, pool: Pool) {
+    this.#owner = owner;
+    this.id = id;
+    this.pool = pool;
+  }
+
+  attemptDone(): void {
+    if (--this.inFlight === 0 && this.retired) this.#owner.release(this);
+  }
+}
+
+/**
+ * One undici Pool per endpoint, created on the first attempt to it and closed when discovery
+ * drops the endpoint, once the attempts still running on it (bodies included) are over. An
+ * attempt that races with the removal (the balancer picked from the previous set) still gets
+ * a pool, which is closed as soon as that attempt is done, so nothing leaks either way.
+ */
+export class EndpointPools implements EndpointDispatcher {
+  #settings: TransportSettings;
+  readonly #entries = new Map<string, PoolEntry>();
+  /** Endpoint ids discovery lists now; undefined until it first reports (then all are live). */
+  #live: Set<string> | undefined;
+  readonly #closing = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(settings: TransportSettings) {
+    this.#settings = settings;
+  }
+
+  /** Final settings, once the chain has resolved the deadline they derive from. */
+  configure(settings: TransportSettings): void {
+    this.#settings = settings;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
+    let entry = this.#entries.get(endpoint.id);
+    if (!entry) {
+      entry = new PoolEntry(this, endpoint.id, this.#createPool(endpoint));
+      entry.retired = this.#closed || (this.#live !== undefined && !this.#live.has(endpoint.id));
+      this.#entries.set(endpoint.id, entry);
+    }
+    entry.inFlight++;
+    attempt.owner = entry;
+    entry.pool.dispatch(options, attempt);
+  }
+
+  /** Discovery delivered a new whole set. */
+  onEndpoints(endpoints: readonly Endpoint[]): void {
+    const live = new Set<string>();
+    for (const e of endpoints) live.add(e.id);
+    this.#live = live;
+    for (const entry of this.#entries.values()) {
+      entry.retired = !live.has(entry.id);
+      if (entry.retired && entry.inFlight === 0) this.release(entry);
+    }
+  }
+
+  release(entry: PoolEntry): void {
+    if (this.#entries.get(entry.id) !== entry) return;
+    this.#entries.delete(entry.id);
+    const closing = entry.pool.close().catch(() => {});
+    this.#closing.add(closing);
+    closing.finally(() => this.#closing.delete(closing));
+  }
+
+  /** Waits for the attempts still running (undici's graceful close), then frees every socket. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of [...this.#entries.values()]) {
+      entry.retired = true;
+      this.release(entry);
+    }
+    await Promise.all(this.#closing);
+  }
+
+  #createPool(endpoint: Endpoint): Pool {
+    const s = this.#settings;
+    const tls = s.tls;
+    return new Pool(originOf(endpoint, tls !== undefined), {
+      connections: s.connections ?? null,
+      pipelining: s.pipelining,
+      keepAliveTimeout: s.keepAliveTimeoutMs,
+      connect: {
+        timeout: s.connectTimeoutMs,
+        ...(tls && {
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          servername: tls.servername,
+          rejectUnauthorized: tls.rejectUnauthorized !== false,
+        }),
+      },
+    });
+  }
+}
