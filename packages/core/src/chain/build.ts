@@ -1,9 +1,14 @@
+import type { LoadBalancerSnapshot } from '../balancer/snapshot.js';
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier } from '../classify/classifier.js';
+import { serviceEnvKey } from '../config/env.js';
 import type { ClientOptions, EffectiveConfig } from '../config/options.js';
 import { type ResolvedConfig, type ResolveOptions, resolveConfig } from '../config/resolve.js';
 import type { Discovery } from '../discovery/discovery.js';
+import { staticDiscovery } from '../discovery/static-discovery.js';
+import { ConfigInvalidError } from '../errors/errors.js';
 import { EventBus } from '../events/events.js';
+import type { Route } from '../routing/route.js';
 import { pipeline } from '../service/pipeline.js';
 import type { EntryService, Policy, Service } from '../service/service.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -29,11 +34,15 @@ export interface Chain<Req, Res> {
   readonly resolved: ResolvedConfig;
   readonly config: EffectiveConfig;
   /** The discovery in use: built from a host:port list, or the user's own. */
-  readonly discovery: Discovery | undefined;
+  readonly discovery: Discovery;
   readonly events: EventBus;
   /** The one extra-load budget shared by retries, requeues and hedges. */
   readonly budget: RetryBudget | undefined;
-  /** Names of the policies built, outermost first. */
+  /** Replaces the routes at run time; calls in flight finish where they are. */
+  setRoutes(routes: readonly Route[]): void;
+  /** What the load balancer knows now: endpoints, load, ejections. */
+  inspect(): LoadBalancerSnapshot | undefined;
+  /** Names of the positions built, outermost first. */
   readonly policies: readonly string[];
   describe(): string;
   /** Stops discovery watches and releases what the policies hold. Idempotent. */
@@ -59,6 +68,8 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
   const budget = retryOrHedge
     ? new RetryBudget({ ...(config.retry ? config.retry.budget : {}), clock })
     : undefined;
+  const discovery = discoveryFor(config);
+  const routes = (parts.options as { routes?: readonly Route[] }).routes;
   const context: BuildContext = {
     config,
     service: config.service,
@@ -68,31 +79,58 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     random: parts.random ?? Math.random,
     budget,
     closers: [],
-    discovery: undefined,
+    resolved,
+    routes,
+    discovery,
+    loadBalancer: undefined,
   };
   const policies: Policy[] = [];
   const names: string[] = [];
   for (const position of DEFAULT_CHAIN) {
     const policy = POSITION_BUILDERS[position.name]?.(context);
-    if (policy) {
-      policies.push(policy);
-      names.push(position.name);
-    }
+    if (policy === undefined) continue;
+    if (policy !== 'included') policies.push(policy);
+    names.push(position.name);
   }
+  // The client owns its discovery, given or built: it is closed with the client, last.
+  const closers = context.closers;
   const call = pipeline(...policies)(parts.transport);
   let closing: Promise<void> | undefined;
   return {
     call,
     resolved,
     config,
-    discovery: context.discovery,
+    discovery,
     events,
     budget,
     policies: names,
     describe: () => describeClient(config, resolved.describe(), DEFAULT_CHAIN, names),
+    setRoutes: (next) => {
+      if (!context.loadBalancer) throw new Error('this chain has no load balancer to route with');
+      context.loadBalancer.setRoutes(next);
+    },
+    inspect: () => context.loadBalancer?.inspect(),
     close: () => {
-      closing ??= Promise.all(context.closers.map((close) => close())).then(() => undefined);
+      closing ??= Promise.all(closers.map((close) => close())).then(() => discovery.close());
       return closing;
     },
   };
+}
+
+/** A host:port list becomes a static discovery; a Discovery is used as given. */
+function discoveryFor(config: EffectiveConfig): Discovery {
+  const source = config.discovery;
+  if (Array.isArray(source)) return staticDiscovery(source as readonly string[]);
+  if (
+    source &&
+    typeof (source as Discovery).subscribe === 'function' &&
+    typeof (source as Discovery).close === 'function'
+  ) {
+    return source as Discovery;
+  }
+  throw new ConfigInvalidError({
+    setting: `${config.service}: option discovery`,
+    value: source === undefined ? 'unset' : String(source),
+    expected: `a Discovery (staticDiscovery, dnsDiscovery, consulDiscovery, k8sDiscovery) or a list of host:port, in code or in OUTRIGGER_${serviceEnvKey(config.service)}_ENDPOINTS`,
+  });
 }

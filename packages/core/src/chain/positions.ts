@@ -1,13 +1,17 @@
+import { type LoadBalancerPolicy, loadBalancer } from '../balancer/policy.js';
 import { breaker } from '../breaker/policy.js';
 import type { RetryBudget } from '../budget/retry-budget.js';
 import { bulkhead } from '../bulkhead/policy.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { EffectiveConfig } from '../config/options.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 import type { Discovery } from '../discovery/discovery.js';
 import type { EventBus } from '../events/events.js';
+import { fault } from '../fault/policy.js';
 import { hedge } from '../hedge/policy.js';
 import { rateLimit } from '../rate-limit/policy.js';
 import { retry } from '../retry/policy.js';
+import type { Route } from '../routing/route.js';
 import type { Policy } from '../service/service.js';
 import type { Clock } from '../time/clock.js';
 import { timeout } from '../timeout/policy.js';
@@ -23,13 +27,22 @@ export interface BuildContext {
   readonly budget: RetryBudget | undefined;
   /** Cleanups run by the chain's `close()`. */
   readonly closers: (() => Promise<void> | void)[];
-  /** Set by the balancer position: the discovery the client uses. */
-  discovery: Discovery | undefined;
+  readonly resolved: ResolvedConfig;
+  /** The routes given in code (validated by the balancer). */
+  readonly routes: readonly Route[] | undefined;
+  /** The discovery the client uses (built from a host:port list, or the user's). */
+  readonly discovery: Discovery;
+  /** Set by the balancer position. */
+  loadBalancer: LoadBalancerPolicy | undefined;
 }
 
-type Builder = (b: BuildContext) => Policy | undefined;
+/**
+ * A position's builder returns its policy, `'included'` when an outer position's policy does
+ * its job (outlier detection lives in the load balancer), or undefined when it is off.
+ */
+type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 
-/** How each position of `DEFAULT_CHAIN` is built from settings; undefined means not built. */
+/** How each position of `DEFAULT_CHAIN` is built from settings. */
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
   'total-deadline': ({ config, events, service }) =>
     config.timeout ? timeout({ totalMs: config.timeout.totalMs, events, service }) : undefined,
@@ -81,4 +94,39 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
     config.rateLimit
       ? rateLimit({ ...config.rateLimit, service, classifier, events, clock })
       : undefined,
+  'route + balancer': (b) => {
+    const { config } = b;
+    const policy = loadBalancer({
+      service: b.service,
+      discovery: b.discovery,
+      balancer: config.balancer,
+      routes: b.routes,
+      outlierDetection: config.outlierDetection,
+      zone: config.zone,
+      classifier: b.classifier,
+      events: b.events,
+      random: b.random,
+    });
+    b.loadBalancer = policy;
+    b.closers.push(() => policy.close());
+    return policy;
+  },
+  // Ejection must shape the very next pick, so detection lives inside the load balancer.
+  'outlier-detection': ({ config }) => (config.outlierDetection ? 'included' : undefined),
+  fault: ({ config, resolved, routes, service, events, random }) => {
+    const routeFaults = routes?.some((r) => r.fault !== undefined && r.fault !== false) ?? false;
+    const switchedOff = config.fault === false && resolved.sourceOf('FAULT').kind !== 'default';
+    if (switchedOff || (config.fault === false && !routeFaults)) return undefined;
+    const global = config.fault || {
+      delay: { percent: 0, ms: 0 },
+      abort: { percent: 0, status: 503 },
+    };
+    return fault({
+      delay: { ...global.delay },
+      abort: { ...global.abort },
+      service,
+      events,
+      random,
+    });
+  },
 };

@@ -121,7 +121,7 @@ export class CallContext {
 
   /** `withCancellation` and `withDeadline` in one derivation (one allocation on the hot path). */
   withScope(cancellation: Cancellation, deadline: number): CallContext {
-    const d = deadline < this.deadline ? deadline : this.deadline;
+    const d = Math.min(deadline, this.deadline);
     return this.#derive(cancellation, d, this.attempt, this.endpoint, this.#slots);
   }
 

@@ -1,1 +1,13 @@
-export {};
+export { compileRoutes } from './compile.js';
+export { RouteMatcher } from './match.js';
+export {
+  type CompiledRoute,
+  type CompiledSplit,
+  type HeaderMatch,
+  type MatchedRoute,
+  ROUTE,
+  type Route,
+  type RouteMatch,
+  type RouteSplit,
+} from './route.js';
+export { EVERY_ENDPOINT, parseSelector, type Selector, selectorOf, selects } from './selector.js';

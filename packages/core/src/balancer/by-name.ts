@@ -1,0 +1,64 @@
+import { BALANCER_NAMES, type BalancerName } from '../config/settings.js';
+import { ConfigInvalidError } from '../errors/errors.js';
+import type { Balancer } from './balancer.js';
+import { maglev } from './maglev.js';
+import { p2cEwma, p2cLeastRequest } from './p2c.js';
+import type { Random } from './random.js';
+import { randomBalancer } from './random-balancer.js';
+import { ringHash } from './ring-hash.js';
+import { roundRobin } from './round-robin.js';
+
+/** A built-in balancer with its defaults, by the name the `BALANCER` setting takes. */
+export function balancerByName(
+  name: BalancerName,
+  options: { random?: Random | undefined } = {},
+): Balancer {
+  switch (name) {
+    case 'p2c-ewma':
+      return p2cEwma(options);
+    case 'p2c-least-request':
+      return p2cLeastRequest(options);
+    case 'round-robin':
+      return roundRobin(options);
+    case 'random':
+      return randomBalancer(options);
+    case 'ring-hash':
+      return ringHash(options);
+    case 'maglev':
+      return maglev(options);
+    default:
+      throw new ConfigInvalidError({
+        setting: 'balancer',
+        value: name,
+        expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer object`,
+      });
+  }
+}
+
+/** The `balancer` option as the resolved config gives it: a name, or a Balancer of the user's. */
+export function toBalancer(value: unknown, setting: string, random: Random | undefined): Balancer {
+  if (value === undefined) return balancerByName('p2c-ewma', { random });
+  if (typeof value === 'string') {
+    if (!(BALANCER_NAMES as readonly string[]).includes(value)) {
+      throw new ConfigInvalidError({
+        setting,
+        value,
+        expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer object`,
+      });
+    }
+    return balancerByName(value as BalancerName, { random });
+  }
+  const candidate = value as Partial<Balancer> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.build !== 'function'
+  ) {
+    throw new ConfigInvalidError({
+      setting,
+      value: typeof value === 'object' ? '(an object without build())' : value,
+      expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer ({ name, build(backends) })`,
+    });
+  }
+  return candidate as Balancer;
+}

@@ -1,0 +1,196 @@
+import type { Verdict } from '../classify/classifier.js';
+import { ATTEMPT_LOG } from '../context/attempt-log.js';
+import type { CallContext } from '../context/call-context.js';
+import { REQUEST_INFO } from '../context/request-info.js';
+import { ClientClosedError, NoEndpointsError } from '../errors/errors.js';
+import { OutlierDetector } from '../outlier/detector.js';
+import { compileRoutes } from '../routing/compile.js';
+import { ROUTE, type Route } from '../routing/route.js';
+import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import type { Clock } from '../time/clock.js';
+import type { Backend } from './backend.js';
+import type { PickRequest } from './balancer.js';
+import { hashString } from './hash.js';
+import { type LoadBalancerOptions, resolveLoadBalancerOptions } from './options.js';
+import { Placement, type RouteEntry } from './placement.js';
+import { EndpointPool } from './pool.js';
+import { inspect, type LoadBalancerSnapshot } from './snapshot.js';
+import type { Subset, SubsetEnv } from './subset.js';
+import { FirstSetWait } from './wait.js';
+
+export interface LoadBalancerPolicy extends Policy {
+  /** Replaces the routes; attempts already placed finish where they are. Validated first. */
+  setRoutes(routes: readonly Route[]): void;
+  /** Unsubscribes from discovery (and closes it if it was made from a list); waiting calls fail. */
+  close(): Promise<void>;
+  /** What the balancer knows now: endpoints, load, ejections, subsets in panic. */
+  inspect(): LoadBalancerSnapshot;
+}
+
+/**
+ * The "route + balancer" position of the chain, with per-endpoint outlier detection inside it
+ * (ejection must shape the very next pick). Per attempt: wait for discovery's first set (within
+ * the deadline), choose the subset (override header, route split, or all), pick from its
+ * immutable picker (avoiding endpoints this call already tried, and recording the pick), call
+ * `next` with `ctx.withEndpoint(endpoint)`, then judge the outcome with the classifier and feed
+ * the balancer's load metric and outlier detection. Discovery updates, ejections and route
+ * changes only replace pickers; attempts in flight keep their endpoint and finish normally.
+ */
+export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
+  const o = resolveLoadBalancerOptions(options);
+  const { service, balancer, classifier, events, random, overrideHeader, hashKey } = o;
+  const pool = new EndpointPool();
+  const placement = new Placement();
+  placement.setRoutes(compileRoutes(options.routes));
+  const detector = o.outlier ? new OutlierDetector(o.outlier, service, events) : undefined;
+  const env: SubsetEnv = {
+    service,
+    pool,
+    balancer,
+    panicThresholdPercent: o.outlier ? o.outlier.panicThresholdPercent : 0,
+    zone: o.zone,
+    zoneMinHealthyPercent: o.zoneMinHealthyPercent,
+    events,
+  };
+  const waiting = new FirstSetWait(service);
+  // One request object for every pick: a pick is synchronous, and this saves an allocation.
+  const request: PickRequest = { now: 0, hash: undefined, exclude: undefined, ctx: undefined };
+  let closed = false;
+
+  const unsubscribe = o.discovery.subscribe(service, {
+    onEndpoints(endpoints) {
+      if (closed) return;
+      const { added, removed } = pool.update(endpoints, (b) => detector?.forget(b));
+      if (events?.has('discovery.updated'))
+        events.emit('discovery.updated', { service, endpoints, added, removed });
+      waiting.release();
+    },
+    onError(error) {
+      waiting.lastError = error;
+      if (events?.has('discovery.failed'))
+        events.emit('discovery.failed', { service, error, kept: pool.backends.length });
+    },
+  });
+
+  // A clock read costs ~50 ns on Node 20 (performance.now), so only what is used is read:
+  // latency when the balancer learns from it, the time when outlier detection may need it.
+  const timed = balancer.observe !== undefined;
+  const stamped = timed || detector !== undefined;
+  const settle = (backend: Backend, verdict: Verdict, start: number, clock: Clock) => {
+    if (backend.removed) return;
+    if (timed) {
+      const end = clock.now();
+      balancer.observe!(backend, end - start, verdict, end);
+    }
+    if (detector === undefined) return;
+    if (verdict === 'success') detector.succeeded(backend);
+    else if (detector.record(backend, verdict, start, pool.backends.length)) pool.healthChanged();
+  };
+
+  /**
+   * Places one attempt: the subset, the pick, the attempt log, and the context handed inward.
+   * Throws `NO_ENDPOINTS` when nothing is eligible; leaves the backend in `picked` (a pick is
+   * synchronous, so one variable serves every call).
+   */
+  let picked: Backend | undefined;
+  const place = (ctx: CallContext, now: number): CallContext => {
+    if (
+      detector !== undefined &&
+      now >= detector.nextRestoreAt &&
+      detector.restoreDue(pool.backends, now)
+    ) {
+      pool.healthChanged();
+    }
+    let route: RouteEntry | undefined;
+    let subset = placement.all;
+    if (overrideHeader !== undefined || placement.routes.length > 0) {
+      const info = ctx.get(REQUEST_INFO);
+      if (info !== undefined) {
+        if (placement.routes.length > 0) route = placement.match(info);
+        subset = placement.subsetFor(info, route, pool, random, overrideHeader, service);
+      }
+    }
+    const picker = subset.picker(env);
+    if (picker === undefined) {
+      throw new NoEndpointsError({ service, reason: noPickReason(subset, pool.backends.length) });
+    }
+    const log = ctx.get(ATTEMPT_LOG);
+    request.now = now;
+    request.exclude = log?.endpoints;
+    request.ctx = ctx;
+    if (balancer.hashed) {
+      const key = hashKey(ctx);
+      request.hash = key === undefined ? undefined : hashString(key) >>> 2;
+    }
+    const backend = picker.pick(request);
+    request.exclude = undefined;
+    request.ctx = undefined;
+    log?.endpoints.push(backend.endpoint);
+    picked = backend;
+    const routed = route === undefined ? ctx : ctx.with(ROUTE, route.route);
+    return routed.withEndpoint(backend.endpoint);
+  };
+
+  const lb: Policy = <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+    // Two closures per attempt for `.then` cost less than an async function's frame and
+    // promise (the breaker measured ~35 ns and ~180 B per call; docs/decisions/0020).
+    const attempt = (req: Req, ctx: CallContext): Promise<Res> => {
+      const clock = o.clock ?? ctx.clock;
+      const now = stamped ? clock.now() : 0;
+      let inner: CallContext;
+      let pending: Promise<Res>;
+      try {
+        inner = place(ctx, now);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const backend = picked!;
+      backend.outstanding++;
+      try {
+        pending = next(req, inner);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      return pending.then(
+        (result) => {
+          backend.outstanding--;
+          settle(backend, classifier.classifyResult(result, inner), now, clock);
+          return result;
+        },
+        (error: unknown) => {
+          backend.outstanding--;
+          settle(backend, classifier.classifyError(error, inner), now, clock);
+          throw error;
+        },
+      );
+    };
+    return (req, ctx) => {
+      if (closed) return Promise.reject(new ClientClosedError(service));
+      if (pool.received) return attempt(req, ctx);
+      return waiting
+        .wait(ctx)
+        .then(() => (closed ? Promise.reject(new ClientClosedError(service)) : attempt(req, ctx)));
+    };
+  };
+
+  const named: Policy = namedPolicy('load-balancer', lb);
+  return Object.assign(named, {
+    setRoutes(routes: readonly Route[]) {
+      placement.setRoutes(compileRoutes(routes));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      waiting.fail(new ClientClosedError(service));
+      if (o.ownsDiscovery) await o.discovery.close();
+    },
+    inspect: () => inspect(pool, placement, env),
+  });
+}
+
+function noPickReason(subset: Subset, total: number): string {
+  if (total === 0) return 'discovery reports no endpoints';
+  if (subset.members.length === 0) return `no endpoint matches ${subset.selector.key}`;
+  return `all ${subset.members.length} endpoints of ${subset.selector.key || 'the service'} are ejected and panic mode is off`;
+}
