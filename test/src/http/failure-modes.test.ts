@@ -125,7 +125,12 @@ describe('HTTP client against real instances', () => {
 
   it('requeues a POST that met a dead instance (connection refused) on a live one', async () => {
     const live = await backend((req, res) => req.pipe(res));
-    const c = client({ service: 'mixed', discovery: [await deadAddress(), live.address] });
+    // Round robin, so the dead instance is certainly picked within the four calls.
+    const c = client({
+      service: 'mixed',
+      discovery: [await deadAddress(), live.address],
+      balancer: 'round-robin',
+    });
     const requeues: boolean[] = [];
     c.events.on('retry.scheduled', (e) => requeues.push(e.requeue));
     for (let i = 0; i < 4; i++) {
