@@ -3,7 +3,7 @@ import type { CallContext } from '../context/call-context.js';
 import { Cancellation } from '../context/cancellation.js';
 import { TimeoutError, type TimeoutKind } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
-import type { DeadlineScheduler, Expirable } from './deadline-scheduler.js';
+import type { Bucket, DeadlineScheduler, Expirable } from './deadline-scheduler.js';
 
 /**
  * One call under a deadline. It is at once the call's cancellation token (a child of the
@@ -19,7 +19,9 @@ function capture(resolve: (value: unknown) => void, reject: (error: unknown) => 
 
 export class TimedCall<Res> extends Cancellation implements Expirable {
   #settled = false;
-  #key = 0;
+  deadlinePrev: Expirable | undefined = undefined;
+  deadlineNext: Expirable | undefined = undefined;
+  deadlineBucket: Bucket | undefined = undefined;
   readonly #ctx: CallContext;
   readonly #kind: TimeoutKind;
   readonly #timeoutMs: number;
@@ -58,7 +60,7 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
   }
 
   start(deadline: number): void {
-    this.#key = this.#scheduler.schedule(this, deadline);
+    this.#scheduler.schedule(this, deadline);
     this.attachTo(this.#ctx.cancellation);
   }
 
@@ -102,7 +104,7 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
   #finish(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.#scheduler.cancel(this, this.#key);
+    this.#scheduler.cancel(this);
     this.dispose();
     return true;
   }
