@@ -32,76 +32,112 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
   const random = options.random ?? Math.random;
   const events = options.events;
 
+  type Outcome = { result: unknown; error: unknown; failed: boolean; verdict: Verdict };
+  /** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
+  const final = (verdict: Verdict, ctx: CallContext) =>
+    (verdict !== 'retryable' && verdict !== 'unsent') ||
+    ctx.aborted ||
+    (verdict !== 'unsent' && !ctx.idempotent);
+
+  /** The slow path, entered only after a first retryable outcome. */
+  async function again<Req, Res>(
+    next: Service<Req, Res>,
+    req: Req,
+    ctx: CallContext,
+    attemptCtx: CallContext,
+    outcome: Outcome,
+  ): Promise<Res> {
+    let attempts = 0;
+    let requeues = 0;
+    let previousDelay = checked.backoff.baseMs;
+    for (;;) {
+      const { result, error, failed, verdict } = outcome;
+      const requeue = verdict === 'unsent';
+      if (requeue) requeues++;
+      else attempts++;
+      const delay = nextDelay(
+        checked,
+        classifier,
+        result,
+        error,
+        requeue,
+        attempts,
+        previousDelay,
+        random,
+      );
+      const gaveUp = (requeue ? requeues > checked.maxRequeues : attempts >= checked.maxAttempts)
+        ? 'attempts'
+        : delay === Number.POSITIVE_INFINITY
+          ? 'retry_after'
+          : delay >= ctx.remainingMs()
+            ? 'deadline'
+            : budget.tryWithdraw()
+              ? undefined
+              : 'budget';
+      if (gaveUp) {
+        emitGaveUp(events, ctx, attempts + requeues, gaveUp, requeue);
+        if (!failed) return result as Res;
+        throw gaveUp === 'budget' ? new BudgetExhaustedError(ctx.service, error) : error;
+      }
+      if (!failed) classifier.discard?.(result);
+      if (events?.has('retry.scheduled')) {
+        events.emit('retry.scheduled', {
+          service: ctx.service,
+          operation: ctx.operation,
+          attempt: attempts + requeues + 1,
+          delayMs: delay,
+          verdict,
+          requeue,
+        });
+      }
+      if (delay > 0) await sleep(delay, ctx, options.clock ?? ctx.clock);
+      previousDelay = delay;
+      attemptCtx = attemptCtx.withAttempt(attempts + requeues + 1);
+      try {
+        const value = await next(req, attemptCtx);
+        outcome = {
+          result: value,
+          error: undefined,
+          failed: false,
+          verdict: classifier.classifyResult(value, ctx),
+        };
+      } catch (e) {
+        outcome = {
+          result: undefined,
+          error: e,
+          failed: true,
+          verdict: classifier.classifyError(e, ctx),
+        };
+      }
+      if (final(outcome.verdict, ctx)) {
+        if (outcome.failed) throw outcome.error;
+        return outcome.result as Res;
+      }
+    }
+  }
+
   return namedPolicy('retry', <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-    return async (req, ctx) => {
+    return (req, ctx) => {
       budget.deposit();
       if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
         return next(req, ctx.withAttempt(1));
       if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
-      const existing = ctx.get(ATTEMPT_LOG);
-      let attemptCtx = existing ? ctx.withAttempt(1) : ctx.withAttemptAnd(1, ATTEMPT_LOG, newLog());
-      let attempts = 0;
-      let requeues = 0;
-      let previousDelay = checked.backoff.baseMs;
-      for (;;) {
-        let result: Res | undefined;
-        let error: unknown;
-        let failed = false;
-        let verdict: Verdict;
-        try {
-          result = await next(req, attemptCtx);
-          verdict = classifier.classifyResult(result, ctx);
-        } catch (e) {
-          error = e;
-          failed = true;
-          verdict = classifier.classifyError(e, ctx);
-        }
-        const requeue = verdict === 'unsent';
-        if ((verdict !== 'retryable' && !requeue) || ctx.aborted || (!requeue && !ctx.idempotent)) {
-          if (failed) throw error;
-          return result as Res;
-        }
-        if (requeue) requeues++;
-        else attempts++;
-        const delay = nextDelay(
-          checked,
-          classifier,
-          result,
-          error,
-          requeue,
-          attempts,
-          previousDelay,
-          random,
-        );
-        const gaveUp = (requeue ? requeues > checked.maxRequeues : attempts >= checked.maxAttempts)
-          ? 'attempts'
-          : delay === Number.POSITIVE_INFINITY
-            ? 'retry_after'
-            : delay >= ctx.remainingMs()
-              ? 'deadline'
-              : budget.tryWithdraw()
-                ? undefined
-                : 'budget';
-        if (gaveUp) {
-          emitGaveUp(events, ctx, attempts + requeues, gaveUp, requeue);
-          if (!failed) return result as Res;
-          throw gaveUp === 'budget' ? new BudgetExhaustedError(ctx.service, error) : error;
-        }
-        if (!failed) classifier.discard?.(result);
-        if (events?.has('retry.scheduled')) {
-          events.emit('retry.scheduled', {
-            service: ctx.service,
-            operation: ctx.operation,
-            attempt: attempts + requeues + 1,
-            delayMs: delay,
-            verdict,
-            requeue,
-          });
-        }
-        if (delay > 0) await sleep(delay, ctx, options.clock ?? ctx.clock);
-        previousDelay = delay;
-        attemptCtx = attemptCtx.withAttempt(attempts + requeues + 1);
-      }
+      const first = ctx.get(ATTEMPT_LOG)
+        ? ctx.withAttempt(1)
+        : ctx.withAttemptAnd(1, ATTEMPT_LOG, newLog());
+      // The first attempt runs on two closures, not an async frame: it is the common case.
+      return next(req, first).then(
+        (result) => {
+          const verdict = classifier.classifyResult(result, ctx);
+          if (final(verdict, ctx)) return result;
+          return again(next, req, ctx, first, { result, error: undefined, failed: false, verdict });
+        },
+        (error: unknown) => {
+          const verdict = classifier.classifyError(error, ctx);
+          if (final(verdict, ctx)) throw error;
+          return again(next, req, ctx, first, { result: undefined, error, failed: true, verdict });
+        },
+      );
     };
   });
 }
