@@ -37,6 +37,7 @@ export class RetryBudget {
   #depositSum = 0;
   #withdrawalSum = 0;
   #epoch: number;
+  #sinceRotate = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
     this.ratio = check('ratio', options.ratio ?? 0.2, 0, 1, 'a number from 0 to 1');
@@ -63,7 +64,10 @@ export class RetryBudget {
 
   /** Records one request (a logical call, not an attempt). */
   deposit(): void {
-    const i = this.#rotate();
+    // A clock read costs ~45 ns, as much as the rest of a deposit. Busy clients re-check the
+    // window every 32 deposits; a deposit that lands in a bucket a little stale can only make
+    // the budget expire it early, i.e. be stricter, and `tryWithdraw` always rotates first.
+    const i = (++this.#sinceRotate & 31) === 0 ? this.#rotate() : this.#epoch % BUCKETS;
     this.#deposits[i]! += this.#depositUnits;
     this.#depositSum += this.#depositUnits;
   }

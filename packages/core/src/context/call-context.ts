@@ -4,6 +4,8 @@ import { Cancellation } from './cancellation.js';
 import type { ContextKey } from './context-key.js';
 import { currentInbound } from './inbound-scope.js';
 
+const NO_INIT: CallInit = Object.freeze({});
+
 interface Slot {
   readonly key: ContextKey<unknown>;
   readonly value: unknown;
@@ -68,7 +70,7 @@ export class CallContext {
    * The context of a new logical call. An inbound request's deadline (see `runWithInbound`)
    * caps it; a caller's signal is adopted without creating a new one.
    */
-  static root(init: CallInit = {}): CallContext {
+  static root(init: CallInit = NO_INIT): CallContext {
     const clock = init.clock ?? systemClock;
     let deadline = init.deadline ?? Number.POSITIVE_INFINITY;
     if (init.timeoutMs !== undefined) deadline = Math.min(deadline, clock.now() + init.timeoutMs);
