@@ -1,8 +1,9 @@
-import { defaultClassifier } from '../classify/classifier.js';
+import { defaultClassifier, isFailure, type Verdict } from '../classify/classifier.js';
+import { ATTEMPT_LOG } from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { CircuitOpenError } from '../errors/errors.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
-import { CircuitBreaker } from './circuit-breaker.js';
+import { type BreakerPermit, CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerPolicyOptions } from './options.js';
 
 export interface BreakerPolicy extends Policy {
@@ -34,6 +35,25 @@ export function breaker(options: BreakerPolicyOptions = {}): BreakerPolicy {
     return new CircuitOpenError({ service, retryInMs: retryInMs > 0 ? retryInMs : undefined });
   };
 
+  /**
+   * The breaker judges the service by logical calls, not attempts: a failed attempt that a
+   * retry, requeue or hedge then made good (on another endpoint: outlier detection's business)
+   * does not count. So an attempt's failure is held on the call's attempt log and recorded only
+   * if the call ends without a success; a success clears it. Without a log (no retry outside),
+   * or for the half-open trial, every outcome is recorded at once. (docs/decisions/0007)
+   */
+  const judge = (verdict: Verdict, permit: BreakerPermit, ctx: CallContext): void => {
+    const log = permit === 'trial' ? undefined : ctx.get(ATTEMPT_LOG);
+    if (log === undefined) {
+      circuit.record(verdict, permit);
+    } else if (verdict === 'success') {
+      log.onSettled = undefined;
+      circuit.record(verdict, permit);
+    } else if (isFailure(verdict)) {
+      log.onSettled = () => circuit.record(verdict, permit);
+    }
+  };
+
   // `.then` with two small closures, not an async function: the verdict needs this call's ctx
   // and permit, and in one-process measurements (decision 0020) the closures cost ~35 ns and
   // ~180 B less per call than an async wrapper's promise, await and frame.
@@ -49,11 +69,11 @@ export function breaker(options: BreakerPolicyOptions = {}): BreakerPolicy {
       }
       return pending.then(
         (result) => {
-          circuit.record(classifier.classifyResult(result, ctx), permit);
+          judge(classifier.classifyResult(result, ctx), permit, ctx);
           return result;
         },
         (error: unknown) => {
-          circuit.record(classifier.classifyError(error, ctx), permit);
+          judge(classifier.classifyError(error, ctx), permit, ctx);
           throw error;
         },
       );

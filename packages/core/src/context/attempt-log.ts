@@ -8,6 +8,24 @@ import { contextKey } from './context-key.js';
  */
 export interface AttemptLog {
   readonly endpoints: Endpoint[];
+  /**
+   * Set by an inner policy that judges the logical call rather than each attempt (the breaker
+   * holds back an attempt's failure until it knows whether a later attempt made up for it).
+   * The policy that created the log calls it once, when the logical call has settled.
+   */
+  onSettled?: (() => void) | undefined;
+}
+
+export function newAttemptLog(): AttemptLog {
+  return { endpoints: [], onSettled: undefined };
+}
+
+/** Runs and clears the log's settle hook: for the policy that created the log. */
+export function settleAttemptLog(log: AttemptLog): void {
+  const hook = log.onSettled;
+  if (hook === undefined) return;
+  log.onSettled = undefined;
+  hook();
 }
 
 export const ATTEMPT_LOG = contextKey<AttemptLog>('outrigger.attemptLog');

@@ -1,7 +1,12 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
 import type { Classifier } from '../classify/classifier.js';
 import { abortError } from '../context/abort-error.js';
-import { ATTEMPT_LOG } from '../context/attempt-log.js';
+import {
+  ATTEMPT_LOG,
+  type AttemptLog,
+  newAttemptLog,
+  settleAttemptLog,
+} from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { type AbortListener, Cancellation } from '../context/cancellation.js';
 import { CancelledError } from '../errors/errors.js';
@@ -35,6 +40,8 @@ export class HedgedCall<Req, Res> implements AbortListener {
   #pending = 0;
   #timer: TimerHandle | undefined;
   #settled = false;
+  /** The attempt log, when this call made it (then it settles it). */
+  readonly #owned: AttemptLog | undefined;
   readonly #resolve: (value: Res) => void;
   readonly #reject: (error: unknown) => void;
 
@@ -52,7 +59,8 @@ export class HedgedCall<Req, Res> implements AbortListener {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#started = s.clock.now();
-    this.#ctx = ctx.get(ATTEMPT_LOG) ? ctx : ctx.with(ATTEMPT_LOG, { endpoints: [] });
+    this.#owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
+    this.#ctx = this.#owned ? ctx.with(ATTEMPT_LOG, this.#owned) : ctx;
     ctx.cancellation.add(this);
     this.#launch();
   }
@@ -138,6 +146,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
     this.#ctx.cancellation.remove(this);
     const lost = new CancelledError(this.#ctx.service, 'another hedged attempt answered first');
     for (const token of this.#attempts) token.abort(lost);
+    if (this.#owned) settleAttemptLog(this.#owned);
     if (failed) this.#reject(error);
     else this.#resolve(value as Res);
   }

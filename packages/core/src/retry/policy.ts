@@ -1,6 +1,6 @@
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier, type Verdict } from '../classify/classifier.js';
-import { ATTEMPT_LOG, type AttemptLog } from '../context/attempt-log.js';
+import { ATTEMPT_LOG, newAttemptLog, settleAttemptLog } from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
@@ -122,28 +122,32 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
       if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
         return next(req, ctx.withAttempt(1));
       if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
-      const first = ctx.get(ATTEMPT_LOG)
-        ? ctx.withAttempt(1)
-        : ctx.withAttemptAnd(1, ATTEMPT_LOG, newLog());
+      // The log is ours to settle when the logical call ends, unless an outer policy made it.
+      const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
+      const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
+      const slow = (outcome: Outcome): Promise<Res> => {
+        const rest = again(next, req, ctx, first, outcome);
+        return owned ? rest.finally(() => settleAttemptLog(owned)) : rest;
+      };
       // The first attempt runs on two closures, not an async frame: it is the common case.
       return next(req, first).then(
         (result) => {
           const verdict = classifier.classifyResult(result, ctx);
-          if (final(verdict, ctx)) return result;
-          return again(next, req, ctx, first, { result, error: undefined, failed: false, verdict });
+          if (!final(verdict, ctx))
+            return slow({ result, error: undefined, failed: false, verdict });
+          if (owned) settleAttemptLog(owned);
+          return result;
         },
         (error: unknown) => {
           const verdict = classifier.classifyError(error, ctx);
-          if (final(verdict, ctx)) throw error;
-          return again(next, req, ctx, first, { result: undefined, error, failed: true, verdict });
+          if (!final(verdict, ctx))
+            return slow({ result: undefined, error, failed: true, verdict });
+          if (owned) settleAttemptLog(owned);
+          throw error;
         },
       );
     };
   });
-}
-
-function newLog(): AttemptLog {
-  return { endpoints: [] };
 }
 
 function nextDelay(
