@@ -27,5 +27,5 @@ export {
   type JitterKind,
   SETTINGS,
 } from './settings.js';
-export { settingsTable, withSettingsTable } from './table.js';
+export { chainTable, settingsTable, withSettingsTable } from './table.js';
 export { closest, editDistance } from './typo.js';

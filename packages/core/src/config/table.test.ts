@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from './settings.js';
-import { settingsTable, withSettingsTable } from './table.js';
+import { chainTable, settingsTable, withSettingsTable } from './table.js';
 
 const readmePath = new URL('../../../../README.md', import.meta.url);
 
@@ -32,6 +32,11 @@ describe('README settings table', () => {
     ]) {
       expect(table).toContain(`| \`${required}\` |`);
     }
+  });
+
+  it('the README carries the default chain, generated from DEFAULT_CHAIN', () => {
+    const readme = readFileSync(readmePath, 'utf8');
+    expect(readme).toContain(chainTable());
   });
 
   it('detects drift: a README with a stale table is rewritten', () => {
