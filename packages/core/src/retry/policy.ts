@@ -1,6 +1,11 @@
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier, type Verdict } from '../classify/classifier.js';
-import { ATTEMPT_LOG, newAttemptLog, settleAttemptLog } from '../context/attempt-log.js';
+import {
+  ATTEMPT_LOG,
+  type AttemptLog,
+  newAttemptLog,
+  settleAttemptLog,
+} from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
@@ -116,6 +121,19 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     }
   }
 
+  /** Made only once a first outcome was retryable, so the success path allocates no closure for it. */
+  function slow<Req, Res>(
+    next: Service<Req, Res>,
+    req: Req,
+    ctx: CallContext,
+    first: CallContext,
+    owned: AttemptLog | undefined,
+    outcome: Outcome,
+  ): Promise<Res> {
+    const rest = again(next, req, ctx, first, outcome);
+    return owned ? rest.finally(() => settleAttemptLog(owned)) : rest;
+  }
+
   return namedPolicy('retry', <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
     return (req, ctx) => {
       budget.deposit();
@@ -125,23 +143,29 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
       // The log is ours to settle when the logical call ends, unless an outer policy made it.
       const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
       const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
-      const slow = (outcome: Outcome): Promise<Res> => {
-        const rest = again(next, req, ctx, first, outcome);
-        return owned ? rest.finally(() => settleAttemptLog(owned)) : rest;
-      };
       // The first attempt runs on two closures, not an async frame: it is the common case.
       return next(req, first).then(
         (result) => {
           const verdict = classifier.classifyResult(result, ctx);
           if (!final(verdict, ctx))
-            return slow({ result, error: undefined, failed: false, verdict });
+            return slow(next, req, ctx, first, owned, {
+              result,
+              error: undefined,
+              failed: false,
+              verdict,
+            });
           if (owned) settleAttemptLog(owned);
           return result;
         },
         (error: unknown) => {
           const verdict = classifier.classifyError(error, ctx);
           if (!final(verdict, ctx))
-            return slow({ result: undefined, error, failed: true, verdict });
+            return slow(next, req, ctx, first, owned, {
+              result: undefined,
+              error,
+              failed: true,
+              verdict,
+            });
           if (owned) settleAttemptLog(owned);
           throw error;
         },
