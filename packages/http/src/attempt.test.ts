@@ -1,31 +1,55 @@
 import { CallContext, TimeoutError } from '@outrigger/core';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { HttpAttempt, MAX_DRAIN_BYTES } from './attempt.js';
+import { type BodySink, type BodySinks, HttpAttempt, MAX_DRAIN_BYTES } from './attempt.js';
+import { OutboundRequest } from './outbound.js';
 
-class FakeController implements Dispatcher.DispatchController {
+/**
+ * Plays undici's side of one request, as its HTTP/1.1 client calls a handler: `onConnect` with
+ * its abort, `onHeaders` with raw headers and its resume, `onData` (false pauses the parser),
+ * `onComplete` with raw trailers, `onError`.
+ */
+class FakeWire {
   aborted = false;
   paused = false;
-  reason: Error | null = null;
-  constructor(readonly onAbortCalled?: (e: Error) => void) {}
-  abort(reason: Error) {
+  reason: Error | undefined;
+  constructor(
+    readonly attempt: HttpAttempt,
+    readonly onAbortCalled?: (e: Error) => void,
+  ) {}
+  readonly abort = (reason?: Error) => {
     this.aborted = true;
     this.reason = reason;
-    this.onAbortCalled?.(reason);
-  }
-  pause() {
-    this.paused = true;
-  }
-  resume() {
+    this.onAbortCalled?.(reason!);
+  };
+  readonly resume = () => {
     this.paused = false;
+  };
+  connect() {
+    this.attempt.onConnect(this.abort);
+  }
+  head(status: number, headers: Record<string, string> = {}, text = '') {
+    const raw = Object.entries(headers).flatMap(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+    if (!this.attempt.onHeaders(status, raw, this.resume, text)) this.paused = true;
+  }
+  data(chunk: Buffer) {
+    if (!this.attempt.onData(chunk)) this.paused = true;
+  }
+  end(trailers: Record<string, string> = {}) {
+    const raw = Object.entries(trailers).flatMap(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+    this.attempt.onComplete(raw);
   }
 }
 
-function start(ctx = CallContext.root()) {
+/** Lets the attempt's promise reactions run. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function start(ctx = CallContext.root(), sinks?: BodySinks) {
   let settled: { value?: HttpAttempt; error?: unknown } | undefined;
   let done = 0;
-  const attempt = new HttpAttempt(
-    ctx,
+  const request = new OutboundRequest('GET', '/', [], null, true);
+  request.bodySinks = sinks;
+  const attempt = new HttpAttempt(ctx, request);
+  attempt.open().then(
     (value) => (settled = { value }),
     (error) => (settled = { error }),
   );
@@ -34,16 +58,21 @@ function start(ctx = CallContext.root()) {
 }
 
 describe('HttpAttempt', () => {
-  it('resolves at the head, buffers early body bytes, and hands them to the sink in order', () => {
+  it('resolves at the head, buffers early body bytes, and hands them to the sink in order', async () => {
     const { attempt, settled, done } = start();
-    const c = new FakeController();
-    attempt.onRequestStart(c);
-    attempt.onResponseStart(c, 100, {}, 'Continue');
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(100, {}, 'Continue');
+    await flush();
     expect(settled()).toBeUndefined();
-    attempt.onResponseStart(c, 200, { 'content-length': '4' }, 'OK');
+    wire.head(200, { 'Content-Length': '4', 'Set-Cookie': 'a=1' }, 'OK');
+    await flush();
     expect(settled()?.value).toBe(attempt);
-    attempt.onResponseData(c, Buffer.from('ab'));
-    attempt.onResponseEnd(c, { 'x-trailer': '1' });
+    expect(attempt.headers).toEqual({ 'content-length': '4', 'set-cookie': 'a=1' });
+    expect(attempt.statusText).toBe('OK');
+    wire.data(Buffer.from('ab'));
+    wire.data(Buffer.from('cd'));
+    wire.end({ 'x-trailer': '1' });
     expect(done()).toBe(1);
     const seen: string[] = [];
     attempt.attach({
@@ -51,42 +80,74 @@ describe('HttpAttempt', () => {
       onEnd: (t) => seen.push(`end:${t['x-trailer']}`),
       onError: () => seen.push('error'),
     });
-    expect(seen).toEqual(['ab', 'end:1']);
+    expect(seen).toEqual(['ab', 'cd', 'end:1']);
+  });
+
+  it('hands a body with no trailers an empty object, and one arriving after attach straight on', () => {
+    const { attempt } = start();
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(200);
+    const seen: unknown[] = [];
+    attempt.attach({
+      onData: (chunk) => seen.push(chunk.toString()) > 0,
+      onEnd: (t) => seen.push(t),
+      onError: () => seen.push('error'),
+    });
+    wire.data(Buffer.from('xy'));
+    wire.end();
+    expect(seen).toEqual(['xy', {}]);
   });
 
   it('pauses the connection once 64 KiB wait for a reader, and resumes when one attaches', () => {
     const { attempt } = start();
-    const c = new FakeController();
-    attempt.onRequestStart(c);
-    attempt.onResponseStart(c, 200, {}, 'OK');
-    attempt.onResponseData(c, Buffer.alloc(64 * 1024));
-    expect(c.paused).toBe(false);
-    attempt.onResponseData(c, Buffer.alloc(1));
-    expect(c.paused).toBe(true);
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(200);
+    wire.data(Buffer.alloc(64 * 1024));
+    expect(wire.paused).toBe(false);
+    wire.data(Buffer.alloc(1));
+    expect(wire.paused).toBe(true);
     attempt.attach({ onData: () => true, onEnd: () => {}, onError: () => {} });
-    expect(c.paused).toBe(false);
+    expect(wire.paused).toBe(false);
   });
 
-  it('an abort before undici starts the request rejects at once and cancels it at start', () => {
+  it('pauses when the sink is full, and resumes when it asks for more', () => {
+    const { attempt } = start();
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(200);
+    let room = true;
+    attempt.attach({ onData: () => room, onEnd: () => {}, onError: () => {} });
+    room = false;
+    wire.data(Buffer.from('a'));
+    expect(wire.paused).toBe(true);
+    attempt.resume();
+    expect(wire.paused).toBe(false);
+  });
+
+  it('an abort before undici starts the request rejects at once and cancels it at start', async () => {
     const ctx = CallContext.root({ service: 'svc' });
     const { attempt, settled } = start(ctx);
     const timeout = new TimeoutError({ service: 'svc', timeoutMs: 50, kind: 'total' });
     ctx.cancellation.abort(timeout);
+    await flush();
     expect(settled()?.error).toBe(timeout);
-    const c = new FakeController();
-    attempt.onRequestStart(c);
-    expect(c.aborted).toBe(true);
-    expect(c.reason).toBe(timeout);
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    expect(wire.aborted).toBe(true);
+    expect(wire.reason).toBe(timeout);
   });
 
-  it("an abort in flight calls undici's controller and leaves the cancellation's listeners clean", () => {
+  it("an abort in flight calls undici's abort and leaves the cancellation's listeners clean", async () => {
     const ctx = CallContext.root({ service: 'svc' });
     const { attempt, settled, done } = start(ctx);
-    const c = new FakeController((reason) => attempt.onResponseError(c, reason));
-    attempt.onRequestStart(c);
+    const wire = new FakeWire(attempt, (reason) => attempt.onError(reason));
+    wire.connect();
     expect(ctx.cancellation.listenerCount).toBe(1);
     ctx.cancellation.abort(new Error('caller gave up'));
-    expect(c.aborted).toBe(true);
+    expect(wire.aborted).toBe(true);
+    await flush();
     expect(settled()?.error).toMatchObject({ code: 'CANCELLED' });
     expect(done()).toBe(1);
   });
@@ -94,42 +155,130 @@ describe('HttpAttempt', () => {
   it('stops listening to the cancellation once the head arrives', () => {
     const ctx = CallContext.root();
     const { attempt } = start(ctx);
-    const c = new FakeController();
-    attempt.onRequestStart(c);
-    attempt.onResponseStart(c, 200, {}, 'OK');
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(200);
     expect(ctx.cancellation.listenerCount).toBe(0);
   });
 
-  it('a network error before the head rejects with undici’s error', () => {
+  it('a network error before the head rejects with undici’s error', async () => {
     const { attempt, settled, done } = start();
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    attempt.onResponseError(new FakeController(), refused);
+    attempt.onError(refused);
+    await flush();
     expect(settled()?.error).toBe(refused);
     expect(done()).toBe(1);
   });
 
+  it('an error after the head reaches the sink', () => {
+    const { attempt } = start();
+    const wire = new FakeWire(attempt);
+    wire.connect();
+    wire.head(200);
+    const errors: Error[] = [];
+    attempt.attach({ onData: () => true, onEnd: () => {}, onError: (e) => errors.push(e) });
+    const reset = new Error('socket hang up');
+    attempt.onError(reset);
+    expect(errors).toEqual([reset]);
+    expect(attempt.bodyDone).toBe(true);
+  });
+
   it('discard drains a small body (keeping the connection) and cuts a large one', () => {
     const small = start();
-    const c1 = new FakeController();
-    small.attempt.onRequestStart(c1);
-    small.attempt.onResponseStart(c1, 503, { 'content-length': '10' }, '');
+    const w1 = new FakeWire(small.attempt);
+    w1.connect();
+    w1.head(503, { 'content-length': '10' });
     small.attempt.discard();
-    small.attempt.onResponseData(c1, Buffer.alloc(10));
-    expect(c1.aborted).toBe(false);
+    w1.data(Buffer.alloc(10));
+    expect(w1.aborted).toBe(false);
 
     const large = start();
-    const c2 = new FakeController();
-    large.attempt.onRequestStart(c2);
-    large.attempt.onResponseStart(c2, 503, { 'content-length': String(MAX_DRAIN_BYTES + 1) }, '');
+    const w2 = new FakeWire(large.attempt);
+    w2.connect();
+    w2.head(503, { 'content-length': String(MAX_DRAIN_BYTES + 1) });
     large.attempt.discard();
-    expect(c2.aborted).toBe(true);
+    expect(w2.aborted).toBe(true);
 
     const chunked = start();
-    const c3 = new FakeController();
-    chunked.attempt.onRequestStart(c3);
-    chunked.attempt.onResponseStart(c3, 503, {}, '');
+    const w3 = new FakeWire(chunked.attempt);
+    w3.connect();
+    w3.head(503);
     chunked.attempt.discard();
-    chunked.attempt.onResponseData(c3, Buffer.alloc(MAX_DRAIN_BYTES + 1));
-    expect(c3.aborted).toBe(true);
+    w3.data(Buffer.alloc(MAX_DRAIN_BYTES + 1));
+    expect(w3.aborted).toBe(true);
+  });
+
+  describe('with a sink made at the head', () => {
+    class Recorder implements BodySink {
+      readonly seen: string[] = [];
+      room = true;
+      onData(chunk: Buffer) {
+        this.seen.push(chunk.toString());
+        return this.room;
+      }
+      onEnd() {
+        this.seen.push('end');
+      }
+      onError(error: Error) {
+        this.seen.push(`error:${error.message}`);
+      }
+    }
+    const sinks = () => {
+      const made: Recorder[] = [];
+      return { made, sinkFor: () => made[made.push(new Recorder()) - 1]! };
+    };
+
+    it('feeds it from the first byte, before the promise reactions run, and hands it over on claim', () => {
+      const s = sinks();
+      const { attempt } = start(CallContext.root(), s);
+      const wire = new FakeWire(attempt);
+      wire.connect();
+      wire.head(200, { 'content-length': '2' });
+      wire.data(Buffer.from('ok'));
+      wire.end();
+      expect(s.made).toHaveLength(1);
+      expect(s.made[0]!.seen).toEqual(['ok', 'end']);
+      expect(attempt.claim()).toBe(s.made[0]);
+      attempt.discard();
+      expect(wire.aborted).toBe(false);
+    });
+
+    it('pauses the connection when the sink is full, as undici would', () => {
+      const s = sinks();
+      const { attempt } = start(CallContext.root(), s);
+      const wire = new FakeWire(attempt);
+      wire.connect();
+      wire.head(200);
+      s.made[0]!.room = false;
+      wire.data(Buffer.from('a'));
+      expect(wire.paused).toBe(true);
+      attempt.claim();
+      attempt.resume();
+      expect(wire.paused).toBe(false);
+    });
+
+    it('a discarded attempt drops its unclaimed sink: a small body drains, a large one is cut', () => {
+      const s = sinks();
+      const small = start(CallContext.root(), s);
+      const w1 = new FakeWire(small.attempt);
+      w1.connect();
+      w1.head(503, { 'content-length': '10' });
+      s.made[0]!.room = false;
+      w1.data(Buffer.alloc(4));
+      expect(w1.paused).toBe(true);
+      small.attempt.discard();
+      expect(w1.paused).toBe(false);
+      w1.data(Buffer.alloc(6));
+      w1.end();
+      expect(s.made[0]!.seen).toHaveLength(1);
+      expect(w1.aborted).toBe(false);
+
+      const large = start(CallContext.root(), s);
+      const w2 = new FakeWire(large.attempt);
+      w2.connect();
+      w2.head(503, { 'content-length': String(MAX_DRAIN_BYTES + 1) });
+      large.attempt.discard();
+      expect(w2.aborted).toBe(true);
+    });
   });
 });

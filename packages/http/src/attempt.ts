@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type AbortListener, abortError, type CallContext } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import type { HttpOutcome } from './classify.js';
+import type { OutboundRequest } from './outbound.js';
+import { parseHeaders } from './undici-internals.js';
 
 /** Where a response body goes once somebody wants it: a Readable, a web stream, a handler. */
 export interface BodySink {
@@ -9,6 +11,16 @@ export interface BodySink {
   onData(chunk: Buffer): boolean;
   onEnd(trailers: IncomingHttpHeaders): void;
   onError(error: Error): void;
+}
+
+/**
+ * Makes an attempt's body sink the moment its head arrives, before any promise reaction runs:
+ * `request()` puts undici's BodyReadable there, fed exactly as `undici.request` feeds it (a sink
+ * attached a few promise hops later costs the stream an extra round of ticks, ~0.3 µs). Until
+ * the facade `claim`s it, the sink is provisional: a discarded attempt drops it unread.
+ */
+export interface BodySinks {
+  sinkFor(attempt: HttpAttempt): BodySink;
 }
 
 /** Told once when an attempt is over (body ended, errored or aborted): the pool's in-flight count. */
@@ -21,6 +33,25 @@ const BUFFER_BEFORE_PAUSE = 64 * 1024;
 /** A discarded body up to this size is drained so its connection is kept; a larger one is cut. */
 export const MAX_DRAIN_BYTES = 64 * 1024;
 
+/**
+ * Headers before the head arrives, and the trailers of the many responses that have none:
+ * shared, so frozen (the head replaces the reference; nobody writes trailers).
+ */
+export const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+
+/**
+ * The promise executor shared by every attempt, so that making an attempt's promise allocates
+ * no closure: `open()` parks the attempt here for the synchronous executor call.
+ */
+let opening: HttpAttempt | undefined;
+function captureSettlers(
+  resolve: (value: HttpAttempt) => void,
+  reject: (error: unknown) => void,
+): void {
+  opening!.settlers(resolve, reject);
+  opening = undefined;
+}
+
 enum Phase {
   Waiting = 0,
   Streaming = 1,
@@ -31,90 +62,129 @@ enum Phase {
 /**
  * One HTTP attempt, and all three of: the undici dispatch handler, the listener on the call's
  * cancellation, and the outcome the chain classifies. One object per attempt, no closures: an
- * abort (deadline, caller, hedge loser) reaches the wire through undici's own controller, so
- * no AbortSignal is ever created for it (see docs/decisions/0031).
+ * abort (deadline, caller, hedge loser) reaches the wire through the abort undici hands the
+ * handler, so no AbortSignal is ever created for it (docs/decisions/0031 and 0035).
  *
- * The promise resolves at the response head; the body is buffered (up to 64 KiB, then the
- * connection is paused) until a sink attaches, because undici delivers the first body bytes in
- * the same tick as the head, before any `await` resumes.
+ * The promise resolves at the response head. undici delivers the first body bytes in the same
+ * tick, before any `await` resumes, so they go to a sink made at the head (`BodySinks`), or are
+ * buffered (up to 64 KiB, then the connection is paused) until a sink attaches.
  */
 export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, HttpOutcome {
   statusCode = 0;
   statusText = '';
-  headers: IncomingHttpHeaders = {};
+  headers: IncomingHttpHeaders = NO_HEADERS;
   trailers: IncomingHttpHeaders | undefined;
   readonly ctx: CallContext;
+  /** The logical request this attempt sends (the facade reads its method, the interceptor its dispatch). */
+  readonly request: OutboundRequest;
   /** Set by the dispatcher (the endpoint's pool entry); told when the attempt is over. */
   owner: AttemptOwner | undefined;
   #resolve: ((value: HttpAttempt) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
+  /** undici's abort for this request, from `onConnect`. */
+  #wireAbort: ((reason?: Error) => void) | undefined;
+  /** undici's resume for this connection, from `onHeaders`. */
+  #wireResume: (() => void) | undefined;
+  /** The connection is paused because we asked (returned false to undici). */
+  #paused = false;
   #pendingAbort: Error | undefined;
   #phase = Phase.Waiting;
-  #chunks: Buffer[] | undefined;
+  #first: Buffer | undefined;
+  #more: Buffer[] | undefined;
   #bytes = 0;
   #error: Error | undefined;
   #sink: BodySink | undefined;
+  /** The sink came from `BodySinks` at the head and nobody has claimed it yet. */
+  #provisional = false;
   #discarding = false;
 
-  constructor(
-    ctx: CallContext,
-    resolve: (value: HttpAttempt) => void,
-    reject: (error: unknown) => void,
-  ) {
+  constructor(ctx: CallContext, request: OutboundRequest) {
     this.ctx = ctx;
+    this.request = request;
     this.owner = undefined;
+  }
+
+  /**
+   * The attempt's promise, settled at the response head (or by an error or abort before it).
+   * Listens to the call's cancellation from here on. Call once, before dispatching.
+   */
+  open(): Promise<HttpAttempt> {
+    opening = this;
+    const promise = new Promise<HttpAttempt>(captureSettlers);
+    this.ctx.cancellation.add(this);
+    return promise;
+  }
+
+  /** @internal the shared executor hands over the promise's settlers */
+  settlers(resolve: (value: HttpAttempt) => void, reject: (error: unknown) => void): void {
     this.#resolve = resolve;
     this.#reject = reject;
-    ctx.cancellation.add(this);
   }
 
   // --- undici handler -------------------------------------------------------------------------
+  // The callbacks undici's clients call natively (docs/decisions/0035): a handler with the newer
+  // `onRequestStart`/`onResponse*` methods is wrapped per request in an adapter and a controller.
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#pendingAbort) controller.abort(this.#pendingAbort);
+  /** undici is about to write the request; `abort` closes it on the wire. */
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#wireAbort = abort;
+    if (this.#pendingAbort) abort(this.#pendingAbort);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
+  /** The response head. Returns false to pause the connection (never at this point). */
+  onHeaders(
     statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusText?: string,
-  ): void {
-    if (statusCode < 200) return; // 100 Continue, 103 Early Hints: informational only
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean {
+    if (statusCode < 200) return true; // 100 Continue, 103 Early Hints: informational only
     this.statusCode = statusCode;
-    this.headers = headers;
+    this.headers = parseHeaders(rawHeaders);
     this.statusText = statusText ?? '';
+    this.#wireResume = resume;
     this.#phase = Phase.Streaming;
+    const sinks = this.request.bodySinks;
+    if (sinks !== undefined) {
+      this.#sink = sinks.sinkFor(this);
+      this.#provisional = true;
+    }
     const resolve = this.#resolve;
     this.#settle();
     resolve?.(this);
+    return !this.#paused;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#sink) {
-      if (!this.#sink.onData(chunk)) controller.pause();
-      return;
-    }
+  /** A body chunk. Returns false to pause the connection (backpressure), as undici expects. */
+  onData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
+    const sink = this.#sink;
+    if (sink) {
+      if (!sink.onData(chunk)) this.#paused = true;
+      return !this.#paused;
+    }
     if (this.#discarding) {
       if (this.#bytes > MAX_DRAIN_BYTES) this.#cut();
-      return;
+      return true;
     }
-    if (this.#chunks) this.#chunks.push(chunk);
-    else this.#chunks = [chunk];
-    if (this.#bytes > BUFFER_BEFORE_PAUSE) controller.pause();
+    // Most bodies come in one chunk: kept in a field, an array only from the second on.
+    if (this.#first === undefined) this.#first = chunk;
+    else if (this.#more) this.#more.push(chunk);
+    else this.#more = [chunk];
+    if (this.#bytes > BUFFER_BEFORE_PAUSE) this.#paused = true;
+    return !this.#paused;
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+  onComplete(rawTrailers: Buffer[] | string[] | null): void {
+    const trailers =
+      rawTrailers === null || rawTrailers.length === 0 ? NO_HEADERS : parseHeaders(rawTrailers);
     this.trailers = trailers;
     this.#phase = Phase.Ended;
     this.#sink?.onEnd(trailers);
     this.#finish();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     const reject = this.#reject;
     if (reject) {
       this.#settle();
@@ -144,26 +214,38 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   /** Closes the request on the wire (now, or as soon as undici starts it). */
   abortWire(error: Error): void {
     if (this.#phase === Phase.Ended || this.#phase === Phase.Failed) return;
-    if (this.#controller) this.#controller.abort(error);
+    if (this.#wireAbort) this.#wireAbort(error);
     else this.#pendingAbort ??= error;
   }
 
   // --- body -----------------------------------------------------------------------------------
 
+  /** Takes the sink `BodySinks` made at the head (undefined if none): the caller reads it now. */
+  claim(): BodySink | undefined {
+    this.#provisional = false;
+    return this.#sink;
+  }
+
   /** Hands the body to `sink`: buffered chunks first, then the end or error if already seen. */
   attach(sink: BodySink): void {
     this.#sink = sink;
-    const chunks = this.#chunks;
-    this.#chunks = undefined;
+    const first = this.#first;
+    const more = this.#more;
+    this.#first = undefined;
+    this.#more = undefined;
     let wantMore = true;
-    if (chunks) for (const chunk of chunks) wantMore = sink.onData(chunk);
-    if (this.#phase === Phase.Ended) sink.onEnd(this.trailers ?? {});
+    if (first !== undefined) wantMore = sink.onData(first);
+    if (more) for (const chunk of more) wantMore = sink.onData(chunk);
+    if (this.#phase === Phase.Ended) sink.onEnd(this.trailers ?? NO_HEADERS);
     else if (this.#phase === Phase.Failed) sink.onError(this.#error!);
     else if (wantMore) this.resume();
   }
 
+  /** Resumes a connection paused for backpressure. */
   resume(): void {
-    if (this.#controller?.paused) this.#controller.resume();
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#wireResume?.();
   }
 
   get bodyDone(): boolean {
@@ -175,11 +257,18 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
    * small one so the keep-alive connection goes back to the pool; cut a large or unknown one.
    */
   discard(): void {
-    if (this.#discarding || this.#sink) return;
+    if (this.#discarding) return;
+    if (this.#sink) {
+      // A sink somebody reads is theirs; a provisional one is dropped unread.
+      if (!this.#provisional) return;
+      this.#sink = undefined;
+      this.#provisional = false;
+    }
     this.#discarding = true;
-    this.#chunks = undefined;
+    this.#first = undefined;
+    this.#more = undefined;
     if (this.bodyDone) return;
-    // Unknown length (chunked) drains too; `onResponseData` cuts it once past the limit.
+    // Unknown length (chunked) drains too; `onData` cuts it once past the limit.
     const length = Number(this.headers['content-length']);
     if (length > MAX_DRAIN_BYTES || this.#bytes > MAX_DRAIN_BYTES) this.#cut();
     else this.resume();

@@ -3,7 +3,7 @@ import type { Response } from 'undici';
 import { ClientCore } from './client-core.js';
 import { type FetchInit, fetchVia, type RequestLike } from './fetch.js';
 import type { HttpClientOptions } from './options.js';
-import { type RequestOptions, type ResponseData, requestVia } from './request.js';
+import { RequestFacade, type RequestOptions, type ResponseData } from './request.js';
 
 export interface HttpClient {
   /**
@@ -30,9 +30,10 @@ export interface HttpClient {
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const core = new ClientCore(options);
+  const requests = new RequestFacade(core);
   return {
     fetch: (input, init) => fetchVia(core, input, init),
-    request: (input, requestOptions) => requestVia(core, input, requestOptions),
+    request: (input, requestOptions) => requests.request(input, requestOptions),
     close: () => core.close(),
     describe: () => core.chain.describe(),
     config: core.chain.config,

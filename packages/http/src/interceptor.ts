@@ -4,10 +4,9 @@ import {
   type EffectiveConfig,
   type Endpoint,
   FaultInjectedError,
-  REQUEST_INFO,
 } from '@outrigger/core';
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import type { BodySink, HttpAttempt } from './attempt.js';
+import { type BodySink, type HttpAttempt, NO_HEADERS } from './attempt.js';
 import { ClientCore } from './client-core.js';
 import { FAULT_HEADER } from './fetch.js';
 import type { HttpClientOptions } from './options.js';
@@ -31,7 +30,7 @@ class InterceptedRequest extends OutboundRequest {
 class DownstreamDispatcher implements EndpointDispatcher {
   secure = false;
   dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
-    const req = attempt.ctx.get(REQUEST_INFO) as InterceptedRequest;
+    const req = attempt.request as InterceptedRequest;
     options.origin = originOf(endpoint, this.secure);
     req.next!(options, attempt);
   }
@@ -136,7 +135,8 @@ class InterceptedCall implements Dispatcher.DispatchController, BodySink {
     return !this.#paused;
   }
   onEnd(trailers: IncomingHttpHeaders): void {
-    this.#handler.onResponseEnd?.(this, trailers);
+    // The shared empty trailers are frozen; the caller's handler gets an object of its own.
+    this.#handler.onResponseEnd?.(this, trailers === NO_HEADERS ? {} : trailers);
   }
   onError(error: Error): void {
     this.#handler.onResponseError?.(this, this.#reason ?? error);

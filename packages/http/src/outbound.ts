@@ -1,8 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { RequestInfo } from '@outrigger/core';
+import type { BodySinks } from './attempt.js';
 
 /** What undici can send as a body. */
 export type WireBody = string | Buffer | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
+
+/** The headers of a request that has none: shared, so never written (frozen to make sure). */
+export const NO_HEADERS: readonly string[] = Object.freeze([]);
 
 /** Methods safe to send twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -20,7 +24,7 @@ export class OutboundRequest implements RequestInfo {
   readonly method: string;
   /** Path and query, as sent. */
   readonly target: string;
-  readonly headers: string[];
+  readonly headers: readonly string[];
   readonly body: WireBody;
   /** False for a streamed body that was longer than `maxReplayBytes`. */
   readonly replayable: boolean;
@@ -28,11 +32,13 @@ export class OutboundRequest implements RequestInfo {
   readonly routeHeaders: Readonly<Record<string, string>> | undefined;
   /** A streamed body can go out once; set by the transport when an attempt takes it. */
   bodyTaken = false;
+  /** Set by a facade that wants each attempt's body in a sink from its head on (`request()`). */
+  bodySinks: BodySinks | undefined = undefined;
 
   constructor(
     method: string,
     target: string,
-    headers: string[],
+    headers: readonly string[],
     body: WireBody,
     replayable: boolean,
     routeHeaders?: Readonly<Record<string, string>>,

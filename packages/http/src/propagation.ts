@@ -1,5 +1,4 @@
 import { context, propagation, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import type { CallContext } from '@outrigger/core';
 
 /** Writes into a flat header array, replacing a header of the same name the caller set. */
 const flatSetter: TextMapSetter<string[]> = {
@@ -16,33 +15,67 @@ const flatSetter: TextMapSetter<string[]> = {
 };
 
 /**
+ * The deadline header's value, formatted once per whole ms rather than once per request: at a
+ * steady rate nearly every attempt sends the same value (the same timeout, a few µs apart), and
+ * `String(n)` plus its string cost more than the comparison. Module state: JS is single-threaded.
+ */
+let lastMs = -1;
+let lastText = '';
+function msText(ms: number): string {
+  if (ms !== lastMs) {
+    lastText = String(ms);
+    lastMs = ms;
+  }
+  return lastText;
+}
+
+/**
  * The headers of one attempt: the caller's, the remaining deadline (so the next hop can cap
  * its own calls), and W3C trace context through the global propagator, which is a no-op until
  * an OpenTelemetry SDK registers one. Copies the caller's array only when it adds something.
+ *
+ * `remainingMs` is the attempt's time left (`Infinity` for none), read once by the transport,
+ * which also derives undici's backstop timers from it: one clock read per attempt.
  */
 export function attemptHeaders(
-  base: string[],
-  ctx: CallContext,
+  base: readonly string[],
+  remainingMs: number,
   deadlineHeader: string | undefined,
-): string[] {
+): readonly string[] {
   let headers = base;
-  if (deadlineHeader !== undefined && ctx.deadline !== Number.POSITIVE_INFINITY) {
-    const ms = Math.max(1, Math.floor(ctx.remainingMs()));
+  if (deadlineHeader !== undefined && remainingMs !== Number.POSITIVE_INFINITY) {
+    const ms = Math.max(1, Math.floor(remainingMs));
     const own = indexOfHeader(base, deadlineHeader);
-    if (own < 0) headers = base.concat(deadlineHeader, String(ms));
-    else {
+    if (own >= 0) {
       // The caller set one too: send a single header with the earlier of the two deadlines.
-      headers = base.slice();
+      const copy = base.slice();
       const theirs = parseTimeoutHeader(base[own + 1]);
-      headers[own + 1] = String(theirs === undefined ? ms : Math.min(theirs, ms));
+      copy[own + 1] = theirs === undefined || ms < theirs ? msText(ms) : String(theirs);
+      headers = copy;
+    } else if (base.length === 0) {
+      // The common case, no headers of the caller's: a two-element literal, not a concat.
+      headers = [deadlineHeader, msText(ms)];
+    } else {
+      headers = withPair(base, deadlineHeader, msText(ms));
     }
   }
   // The no-op propagator writes nothing; only an SDK's makes the copy below worthwhile.
   if (propagation.fields().length > 0) {
-    if (headers === base) headers = base.slice();
-    propagation.inject(context.active(), headers, flatSetter);
+    const copy = headers === base ? base.slice() : (headers as string[]);
+    propagation.inject(context.active(), copy, flatSetter);
+    headers = copy;
   }
   return headers;
+}
+
+/** `base` plus one pair, copied by hand: cheaper than `concat` for a few headers. */
+function withPair(base: readonly string[], name: string, value: string): string[] {
+  const n = base.length;
+  const out = new Array<string>(n + 2);
+  for (let i = 0; i < n; i++) out[i] = base[i]!;
+  out[n] = name;
+  out[n + 1] = value;
+  return out;
 }
 
 function indexOfHeader(flat: readonly string[], lower: string): number {

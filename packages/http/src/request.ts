@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type Cancellation, FaultInjectedError, isOutriggerError } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
-import type { HttpAttempt } from './attempt.js';
+import type { BodySinks, HttpAttempt } from './attempt.js';
 import { prepareBody } from './body.js';
 import type { CallOverrides, ClientCore } from './client-core.js';
 import { FAULT_HEADER } from './fetch.js';
-import { flattenHeaders, type HeadersLike, OutboundRequest } from './outbound.js';
+import { flattenHeaders, type HeadersLike, NO_HEADERS, OutboundRequest } from './outbound.js';
 import { emptyBody, ResponseBody } from './response-body.js';
 import { resolveTarget } from './target.js';
 
@@ -31,81 +31,108 @@ export interface ResponseData {
  * The fast path: no WHATWG objects, an undici-style result. Any status resolves (as with
  * undici.request); refusals reject with typed errors, network failures with undici's error,
  * a caller's abort with the signal's reason.
+ *
+ * One per client. A call without a signal (the common case) settles through two handlers made
+ * here once, so it allocates no closures of its own; one with a signal needs its context to
+ * keep the signal wired to the body, and gets its own pair.
  */
-export function requestVia(
-  core: ClientCore,
-  input: string | URL,
-  options?: RequestOptions,
-): Promise<ResponseData> {
-  try {
-    return start(core, input, options);
-  } catch (error) {
-    return Promise.reject(error);
+export class RequestFacade implements BodySinks {
+  readonly #core: ClientCore;
+
+  constructor(core: ClientCore) {
+    this.#core = core;
+  }
+
+  request(input: string | URL, options?: RequestOptions): Promise<ResponseData> {
+    try {
+      return this.#start(input, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Each attempt's body goes into undici's BodyReadable from its head on. */
+  sinkFor(attempt: HttpAttempt): ResponseBody {
+    return new ResponseBody(attempt, attempt.request.method === 'HEAD');
+  }
+
+  readonly #answered = (attempt: HttpAttempt): ResponseData => {
+    this.#core.settled();
+    return toData(attempt, undefined);
+  };
+
+  readonly #failed = (error: unknown): ResponseData => {
+    this.#core.settled();
+    return failed(error, undefined);
+  };
+
+  #start(input: string | URL, options: RequestOptions | undefined): Promise<ResponseData> {
+    const core = this.#core;
+    const target = resolveTarget(input, core.service, core.settings.tls !== undefined);
+    const method = options?.method === undefined ? 'GET' : options.method.toUpperCase();
+    const given = options?.headers;
+    // No headers given: one shared empty list, never written (the transport copies to add).
+    const headers = given === undefined || given === null ? NO_HEADERS : flattenHeaders(given);
+    const prepared = prepareBody(options?.body, core.settings.maxReplayBytes, false);
+    if (prepared instanceof Promise) {
+      return prepared.then((p) => {
+        const all = p.contentType ? [...headers, 'content-type', p.contentType] : headers;
+        const req = new OutboundRequest(
+          method,
+          target,
+          all,
+          p.body,
+          p.replayable,
+          options?.routeHeaders,
+        );
+        return this.#send(req, options);
+      });
+    }
+    const req = new OutboundRequest(
+      method,
+      target,
+      headers,
+      prepared.body,
+      prepared.replayable,
+      options?.routeHeaders,
+    );
+    return this.#send(req, options);
+  }
+
+  #send(req: OutboundRequest, options: RequestOptions | undefined): Promise<ResponseData> {
+    const core = this.#core;
+    req.bodySinks = this;
+    const signal = options?.signal ?? undefined;
+    const ctx = core.context(req, signal, options);
+    if (signal === undefined) return core.call(req, ctx).then(this.#answered, this.#failed);
+    return core.call(req, ctx).then(
+      (attempt) => {
+        core.settled();
+        return toData(attempt, ctx.cancellation);
+      },
+      (error: unknown) => {
+        core.settled();
+        ctx.cancellation.dispose();
+        return failed(error, signal);
+      },
+    );
   }
 }
 
-function start(
-  core: ClientCore,
-  input: string | URL,
-  options: RequestOptions | undefined,
-): Promise<ResponseData> {
-  const target = resolveTarget(input, core.service, core.settings.tls !== undefined);
-  const method = options?.method === undefined ? 'GET' : options.method.toUpperCase();
-  const headers = flattenHeaders(options?.headers);
-  const prepared = prepareBody(options?.body, core.settings.maxReplayBytes, false);
-  if (prepared instanceof Promise) {
-    return prepared.then((p) => {
-      if (p.contentType) headers.push('content-type', p.contentType);
-      return send(
-        core,
-        new OutboundRequest(method, target, headers, p.body, p.replayable, options?.routeHeaders),
-        options,
-      );
-    });
+/** The result of `request()`, around the body its attempt made at the head. */
+function toData(attempt: HttpAttempt, cancellation: Cancellation | undefined): ResponseData {
+  let body = attempt.claim() as ResponseBody | undefined;
+  if (body === undefined) {
+    // An attempt that did not come through the facade's request: read its body from here on.
+    body = new ResponseBody(attempt, attempt.request.method === 'HEAD');
+    attempt.attach(body);
   }
-  const req = new OutboundRequest(
-    method,
-    target,
-    headers,
-    prepared.body,
-    prepared.replayable,
-    options?.routeHeaders,
-  );
-  return send(core, req, options);
-}
-
-function send(
-  core: ClientCore,
-  req: OutboundRequest,
-  options: RequestOptions | undefined,
-): Promise<ResponseData> {
-  const signal = options?.signal ?? undefined;
-  const ctx = core.context(req, signal, options);
-  return core.call(req, ctx).then(
-    (attempt) => {
-      core.settled();
-      return toData(attempt, req.method, signal ? ctx.cancellation : undefined);
-    },
-    (error: unknown) => {
-      core.settled();
-      if (signal) ctx.cancellation.dispose();
-      return failed(error, signal);
-    },
-  );
-}
-
-function toData(
-  attempt: HttpAttempt,
-  method: string,
-  cancellation: Cancellation | undefined,
-): ResponseData {
-  const trailers: IncomingHttpHeaders = {};
-  const body = new ResponseBody(attempt, trailers, cancellation, method === 'HEAD');
+  if (cancellation) body.watch(cancellation);
   return {
     statusCode: attempt.statusCode,
     statusText: attempt.statusText,
     headers: attempt.headers,
-    trailers,
+    trailers: body.responseTrailers,
     body: body as unknown as ResponseData['body'],
   };
 }

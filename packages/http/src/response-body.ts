@@ -1,30 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
 import type { AbortListener, Cancellation } from '@outrigger/core';
-import type { BodySink, HttpAttempt } from './attempt.js';
-
-/**
- * undici's own response body class, so that `client.request()` resolves with exactly what
- * `undici.request()` does (`text()`, `json()`, `dump()`, streaming, backpressure). It is not
- * exported by undici's index, hence the deep require; undici is pinned to an exact version and
- * a test checks the class is there (docs/decisions/0033).
- */
-const { Readable: BodyReadable } = createRequire(import.meta.url)('undici/lib/api/readable.js') as {
-  Readable: BodyReadableClass;
-};
-
-/** Typed as a plain Readable for subclassing; the facade hands it out as undici's body type. */
-type BodyReadableType = Readable;
-interface BodyReadableClass {
-  new (options: {
-    resume: (this: unknown) => void;
-    abort: () => void;
-    contentType?: string;
-    contentLength?: number;
-    highWaterMark?: number;
-  }): BodyReadableType;
-}
+import { type BodySink, type HttpAttempt, NO_HEADERS } from './attempt.js';
+import { BodyReadable, type BodyReadableType } from './undici-internals.js';
 
 function noop(): void {}
 
@@ -39,32 +16,38 @@ function abortBody(this: ResponseBody): void {
 }
 
 /**
- * The body of a `request()` response: undici's BodyReadable fed by the attempt. When the caller
- * passed a signal, it stays wired to the body until the body ends, as with `undici.request`.
+ * The body of a `request()` response: undici's BodyReadable fed by the attempt, made at the
+ * response head (`BodySinks`) so that it fills as with `undici.request`. When the caller passed a
+ * signal, it stays wired to the body until the body ends, as with `undici.request`.
  */
 export class ResponseBody extends BodyReadable implements BodySink, AbortListener {
   readonly attempt: HttpAttempt;
-  readonly #trailers: IncomingHttpHeaders;
+  /** The `trailers` of the response object: filled in when the body ends. */
+  readonly responseTrailers: IncomingHttpHeaders = {};
   #cancellation: Cancellation | undefined;
+  /** The body ended or failed: nothing left to cancel. */
+  #over = false;
 
-  constructor(
-    attempt: HttpAttempt,
-    trailers: IncomingHttpHeaders,
-    cancellation: Cancellation | undefined,
-    head: boolean,
-  ) {
-    const length = head ? undefined : Number(attempt.headers['content-length']);
+  constructor(attempt: HttpAttempt, head: boolean) {
+    const headers = attempt.headers;
+    // One plain literal: BodyReadable takes a length that is not a finite number as unknown.
     super({
       resume: readMore as (this: unknown) => void,
       abort: abortBody as () => void,
-      contentType: (attempt.headers['content-type'] as string | undefined) ?? '',
-      ...(length !== undefined && Number.isFinite(length) ? { contentLength: length } : {}),
+      contentType: (headers['content-type'] as string | undefined) ?? '',
+      contentLength: head ? undefined : Number(headers['content-length']),
     });
     this.attempt = attempt;
-    this.#trailers = trailers;
+  }
+
+  /** Keeps the caller's signal wired to the body until it ends (then lets go of the signal). */
+  watch(cancellation: Cancellation): void {
+    if (this.#over) {
+      cancellation.dispose();
+      return;
+    }
     this.#cancellation = cancellation;
-    cancellation?.add(this);
-    attempt.attach(this);
+    cancellation.add(this);
   }
 
   onData(chunk: Buffer): boolean {
@@ -72,7 +55,7 @@ export class ResponseBody extends BodyReadable implements BodySink, AbortListene
   }
 
   onEnd(trailers: IncomingHttpHeaders): void {
-    Object.assign(this.#trailers, trailers);
+    if (trailers !== NO_HEADERS) Object.assign(this.responseTrailers, trailers);
     this.#release();
     this.push(null);
   }
@@ -90,6 +73,7 @@ export class ResponseBody extends BodyReadable implements BodySink, AbortListene
   }
 
   #release(): void {
+    this.#over = true;
     this.#cancellation?.dispose();
     this.#cancellation = undefined;
   }

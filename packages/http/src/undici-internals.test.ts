@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { BodyReadable, parseHeaders } from './undici-internals.js';
+
+describe("undici's internals that request() reuses", () => {
+  it('parses raw headers as undici.request does: lower-cased names, repeats as arrays', () => {
+    const raw = ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2'].map((s) =>
+      Buffer.from(s),
+    );
+    expect(parseHeaders(raw)).toEqual({
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2'],
+    });
+    expect(parseHeaders([])).toEqual({});
+  });
+
+  it('has the body class with the methods users call', async () => {
+    const body = new BodyReadable({ resume() {}, abort() {}, contentType: 'application/json' });
+    body.push(Buffer.from('{"ok":true}'));
+    body.push(null);
+    expect(typeof (body as unknown as { dump: unknown }).dump).toBe('function');
+    expect(await (body as unknown as { json(): Promise<unknown> }).json()).toEqual({ ok: true });
+  });
+});
