@@ -1,19 +1,8 @@
 import { TimeoutError } from '@outrigger/core';
-import { createHttpClient, type HttpClient } from '@outrigger/http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { backend, closeBackends, deadAddress, sawAborted } from './servers.js';
+import { describe, expect, it } from 'vitest';
+import { backend, deadAddress, sawAborted, trackedClients } from './servers.js';
 
-let clients: HttpClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await closeBackends();
-});
-function client(options: Parameters<typeof createHttpClient>[0]): HttpClient {
-  const c = createHttpClient(options);
-  clients.push(c);
-  return c;
-}
+const client = trackedClients();
 
 describe('HTTP client against real instances', () => {
   it('fetches and requests: body, status, headers, the deadline sent on', async () => {

@@ -1,21 +1,11 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createHttpClient, type HttpClient, withInbound } from '@outrigger/http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { backend, closeBackends, ManualDiscovery, sawAborted } from './servers.js';
+import { createHttpClient, withInbound } from '@outrigger/http';
+import { describe, expect, it } from 'vitest';
+import { backend, ManualDiscovery, sawAborted, trackedClients } from './servers.js';
 
-let clients: HttpClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await closeBackends();
-});
-function client(options: Parameters<typeof createHttpClient>[0]): HttpClient {
-  const c = createHttpClient(options);
-  clients.push(c);
-  return c;
-}
+const client = trackedClients();
 
 describe('HTTP client lifecycle', () => {
   it('a discovery change mid-traffic loses nothing, and the old endpoint’s pool is closed', async () => {

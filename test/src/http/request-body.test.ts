@@ -1,19 +1,8 @@
 import { getEventListeners } from 'node:events';
-import { createHttpClient, type HttpClient } from '@outrigger/http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { backend, closeBackends, sawAborted } from './servers.js';
+import { describe, expect, it } from 'vitest';
+import { backend, sawAborted, trackedClients } from './servers.js';
 
-let clients: HttpClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await closeBackends();
-});
-function client(options: Parameters<typeof createHttpClient>[0]): HttpClient {
-  const c = createHttpClient(options);
-  clients.push(c);
-  return c;
-}
+const client = trackedClients();
 
 /**
  * `request()` puts each attempt's body into undici's BodyReadable as soon as its head arrives;

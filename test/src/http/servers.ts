@@ -8,6 +8,8 @@ import {
   endpoint,
   parseHostPort,
 } from '@outrigger/core';
+import { createHttpClient, type HttpClient } from '@outrigger/http';
+import { afterEach } from 'vitest';
 
 export interface Backend {
   readonly server: Server;
@@ -100,4 +102,22 @@ export class ManualDiscovery implements Discovery {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/**
+ * A client factory for one test file: every client it made is closed, and every backend
+ * stopped, after each test.
+ */
+export function trackedClients(): (options: Parameters<typeof createHttpClient>[0]) => HttpClient {
+  let clients: HttpClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    clients = [];
+    await closeBackends();
+  });
+  return (options) => {
+    const c = createHttpClient(options);
+    clients.push(c);
+    return c;
+  };
 }
