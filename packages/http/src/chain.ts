@@ -1,10 +1,4 @@
-import {
-  buildChain,
-  type Chain,
-  type Classifier,
-  type Discovery,
-  type Service,
-} from '@outrigger/core';
+import { buildChain, type Chain, type Classifier, type Service } from '@outrigger/core';
 import type { HttpAttempt } from './attempt.js';
 import type { HttpClientOptions } from './options.js';
 import { HTTP_OPTION_KEYS } from './options.js';
@@ -12,17 +6,16 @@ import type { OutboundRequest } from './outbound.js';
 
 export type HttpChain = Chain<OutboundRequest, HttpAttempt>;
 
-/** The default chain around the HTTP transport, and the discovery the pools follow. */
+/** The default chain around the HTTP transport; the pools follow `chain.discovery`. */
 export function createHttpChain(
   options: HttpClientOptions,
   transport: Service<OutboundRequest, HttpAttempt>,
   classifier: Classifier<HttpAttempt>,
-): { chain: HttpChain; discovery: Discovery } {
-  const chain = buildChain<OutboundRequest, HttpAttempt>({
+): HttpChain {
+  return buildChain<OutboundRequest, HttpAttempt>({
     options,
     extraKeys: HTTP_OPTION_KEYS,
     transport,
     classifier,
   });
-  return { chain, discovery: chain.discovery };
 }

@@ -47,14 +47,13 @@ export class ClientCore {
     const pools = downstream ? undefined : new EndpointPools(draft);
     const classifier = createHttpClassifier(draft.classifyResponse);
     const transport = httpTransport((downstream ?? pools)!, draft);
-    const built = createHttpChain(options, transport, classifier);
-    this.chain = built.chain;
+    this.chain = createHttpChain(options, transport, classifier);
     this.service = this.chain.config.service;
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
     this.settings = resolveTransport(options, total);
     this.pools = pools;
     pools?.configure(this.settings);
-    this.#unsubscribe = pools && built.discovery?.subscribe(this.service, pools);
+    this.#unsubscribe = pools && this.chain.discovery.subscribe(this.service, pools);
   }
 
   /** The root context of one call; counts the call in flight until `settled()`. */

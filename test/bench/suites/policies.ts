@@ -162,7 +162,6 @@ const suite: BenchSuite = {
     }
 
     // 10,000 calls in flight: each call waits on a shared gate, then all complete.
-    const gated = (fn: (gate: Promise<void>) => Promise<unknown>) => fn;
     const chainGated = buildChain<Promise<void>, void>({
       options: {
         service: 'bench-gated',
@@ -180,10 +179,13 @@ const suite: BenchSuite = {
     );
     const flight: [string, Stats, Stats][] = [];
     for (const [name, fn] of [
-      ['bare await', gated(async (gate) => gate)],
-      ['Outrigger default chain', gated((gate) => chainGated.call(gate, CallContext.root()))],
-      ['cockatiel wrap(…)', gated((gate) => cockatielGated.execute(() => gate))],
-      ['hand-written floor', gated(floorGated())],
+      ['bare await', async (gate: Promise<void>) => gate],
+      [
+        'Outrigger default chain',
+        (gate: Promise<void>) => chainGated.call(gate, CallContext.root()),
+      ],
+      ['cockatiel wrap(…)', (gate: Promise<void>) => cockatielGated.execute(() => gate)],
+      ['hand-written floor', floorGated()],
     ] as const) {
       flight.push([name, await inFlightStats(fn, 10), await inFlightStats(fn, 10_000)]);
     }

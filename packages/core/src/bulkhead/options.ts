@@ -1,5 +1,10 @@
-import { checkExtras, checkKeys, type PolicyExtras, settingValue } from '../breaker/options.js';
 import type { BulkheadOptions } from '../config/options.js';
+import {
+  checkExtras,
+  checkKeys,
+  type PolicyExtras,
+  settingValue,
+} from '../config/policy-options.js';
 
 export interface BulkheadPolicyOptions extends BulkheadOptions, PolicyExtras {}
 

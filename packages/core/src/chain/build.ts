@@ -3,7 +3,7 @@ import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier } from '../classify/classifier.js';
 import { serviceEnvKey } from '../config/env.js';
 import type { ClientOptions, EffectiveConfig } from '../config/options.js';
-import { type ResolvedConfig, type ResolveOptions, resolveConfig } from '../config/resolve.js';
+import { type ResolvedConfig, resolveConfig } from '../config/resolve.js';
 import type { Discovery } from '../discovery/discovery.js';
 import { staticDiscovery } from '../discovery/static-discovery.js';
 import { ConfigInvalidError } from '../errors/errors.js';
@@ -55,10 +55,7 @@ export interface Chain<Req, Res> {
  * here, at client creation, never per call.
  */
 export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Res> {
-  const resolved = resolveConfig(
-    parts.options,
-    parts.extraKeys ? ({ extraKeys: parts.extraKeys } satisfies ResolveOptions) : {},
-  );
+  const resolved = resolveConfig(parts.options, { extraKeys: parts.extraKeys ?? [] });
   for (const warning of resolved.warnings)
     process.emitWarning(warning, { code: 'OUTRIGGER_CONFIG' });
   const config = resolved.config;

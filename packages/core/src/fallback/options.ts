@@ -1,4 +1,4 @@
-import { checkExtras, checkKeys, type PolicyExtras } from '../breaker/options.js';
+import { checkExtras, checkKeys, type PolicyExtras } from '../config/policy-options.js';
 import type { CallContext } from '../context/call-context.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 

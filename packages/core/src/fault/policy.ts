@@ -4,8 +4,8 @@ import { FaultInjectedError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import { ROUTE } from '../routing/route.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import { sleep } from '../time/sleep.js';
 import { type FaultSpec, type ResolvedFault, resolveFault } from './options.js';
-import { sleep } from './sleep.js';
 
 export interface FaultPolicyOptions extends FaultSpec {
   /** Named in errors and events; each call's `ctx.service` by default. */

@@ -1,5 +1,10 @@
-import { checkExtras, checkKeys, type PolicyExtras, settingValue } from '../breaker/options.js';
 import type { RateLimitOptions } from '../config/options.js';
+import {
+  checkExtras,
+  checkKeys,
+  type PolicyExtras,
+  settingValue,
+} from '../config/policy-options.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 
 export interface RateLimitPolicyOptions extends RateLimitOptions, PolicyExtras {}

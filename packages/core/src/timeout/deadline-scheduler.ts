@@ -89,13 +89,19 @@ export class DeadlineScheduler {
 }
 
 const schedulers = new WeakMap<Clock, DeadlineScheduler>();
+// Nearly every call uses the same clock: remember the last one and skip the WeakMap lookup.
+let lastClock: Clock | undefined;
+let lastScheduler: DeadlineScheduler | undefined;
 
 /** The one scheduler per clock, shared by every timeout policy that uses that clock. */
 export function schedulerFor(clock: Clock): DeadlineScheduler {
+  if (clock === lastClock) return lastScheduler!;
   let scheduler = schedulers.get(clock);
   if (!scheduler) {
     scheduler = new DeadlineScheduler(clock);
     schedulers.set(clock, scheduler);
   }
+  lastClock = clock;
+  lastScheduler = scheduler;
   return scheduler;
 }
