@@ -56,22 +56,29 @@ export class ClientCore {
     this.#unsubscribe = pools && this.chain.discovery.subscribe(this.service, pools);
   }
 
-  /** The root context of one call; counts the call in flight until `settled()`. */
+  /**
+   * The root context of one call; counts the call in flight until `settled()`. `abortable` gives
+   * the call a token of its own for a caller that aborts it without a signal (the interceptor).
+   */
   context(
     req: OutboundRequest,
     signal: AbortSignal | null | undefined,
     o: CallOverrides | undefined,
+    abortable = false,
   ): CallContext {
     if (this.#closing) throw new ClientClosedError(this.service);
     const idempotent =
       o?.idempotent ??
       (isIdempotentMethod(req.method) || req.header('idempotency-key') !== undefined);
-    let ctx = CallContext.root({
+    const init = {
       signal: signal ?? undefined,
       service: this.service,
       operation: req.method,
       idempotent,
-    }).with(REQUEST_INFO, req);
+    };
+    let ctx = abortable
+      ? CallContext.root(init).with(REQUEST_INFO, req)
+      : CallContext.entry(init, REQUEST_INFO, req);
     const noRetry = o?.retry === false || !req.replayable;
     if (noRetry || o?.timeout !== undefined || o?.hashKey !== undefined) {
       if (o?.timeout !== undefined && !(o.timeout > 0 && Number.isFinite(o.timeout))) {

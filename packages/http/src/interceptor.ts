@@ -95,7 +95,7 @@ class InterceptedCall implements Dispatcher.DispatchController, BodySink {
 
   start(req: InterceptedRequest): void {
     try {
-      this.#ctx = this.#core.context(req, undefined, undefined);
+      this.#ctx = this.#core.context(req, undefined, undefined, true);
     } catch (error) {
       this.#handler.onResponseError?.(this, error as Error);
       return;

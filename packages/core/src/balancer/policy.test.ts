@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Classifier } from '../classify/classifier.js';
-import { ATTEMPT_LOG } from '../context/attempt-log.js';
+import { ATTEMPT_LOG, newAttemptLog } from '../context/attempt-log.js';
 import { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
-import type { Endpoint } from '../discovery/endpoint.js';
 import { NoEndpointsError, TimeoutError } from '../errors/errors.js';
 import { EventBus } from '../events/events.js';
 import { ManualClock } from '../time/manual-clock.js';
@@ -82,13 +81,13 @@ describe('loadBalancer per attempt', () => {
         balancer,
         random: seededRandom(3),
       })(echo);
-      const log = { endpoints: [] as Endpoint[] };
+      const log = newAttemptLog();
       const ctx = CallContext.root()
         .with(ATTEMPT_LOG, log)
         .with(CALL_OPTIONS, { hashKey: 'user-7' });
       const picks = [await call(1, ctx), await call(1, ctx), await call(1, ctx)];
       expect(new Set(picks).size, balancer).toBe(3);
-      expect(log.endpoints.map((e) => e.host)).toEqual(picks);
+      expect(log.endpoints!.map((e) => e.host)).toEqual(picks);
       // Every endpoint tried: a fourth attempt still goes somewhere.
       await expect(call(1, ctx)).resolves.toMatch(/^[abc]$/);
     }

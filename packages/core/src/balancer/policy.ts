@@ -125,7 +125,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     const backend = picker.pick(request);
     request.exclude = undefined;
     request.ctx = undefined;
-    log?.endpoints.push(backend.endpoint);
+    log?.record(backend.endpoint);
     picked = backend;
     const routed = route === undefined ? ctx : ctx.with(ROUTE, route.route);
     return routed.withEndpoint(backend.endpoint);

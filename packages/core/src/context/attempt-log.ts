@@ -4,20 +4,29 @@ import { contextKey } from './context-key.js';
 /**
  * Per logical call and deliberately mutable: the endpoints its attempts went to, so that a retry
  * or a hedge goes to a different endpoint where one exists. The retry and hedge policies put one
- * in the context; the balancer reads it and appends its pick.
+ * in the context; the balancer reads it and records its pick.
  */
-export interface AttemptLog {
-  readonly endpoints: Endpoint[];
+export class AttemptLog {
+  /**
+   * The endpoints tried, in order; undefined until the first pick. Most calls make one attempt,
+   * and a one-element literal is a third of what a first `push` onto `[]` allocates.
+   */
+  endpoints: Endpoint[] | undefined = undefined;
   /**
    * Set by an inner policy that judges the logical call rather than each attempt (the breaker
    * holds back an attempt's failure until it knows whether a later attempt made up for it).
    * The policy that created the log calls it once, when the logical call has settled.
    */
-  onSettled?: (() => void) | undefined;
+  onSettled: (() => void) | undefined = undefined;
+
+  record(endpoint: Endpoint): void {
+    if (this.endpoints === undefined) this.endpoints = [endpoint];
+    else this.endpoints.push(endpoint);
+  }
 }
 
 export function newAttemptLog(): AttemptLog {
-  return { endpoints: [], onSettled: undefined };
+  return new AttemptLog();
 }
 
 /** Runs and clears the log's settle hook: for the policy that created the log. */

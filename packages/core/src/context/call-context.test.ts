@@ -3,6 +3,7 @@ import { endpoint } from '../discovery/endpoint.js';
 import { systemClock } from '../time/clock.js';
 import { ManualClock } from '../time/manual-clock.js';
 import { CallContext } from './call-context.js';
+import { NEVER_CANCELLED } from './cancellation.js';
 import { contextKey } from './context-key.js';
 import { runWithInbound } from './inbound-scope.js';
 
@@ -60,6 +61,31 @@ describe('CallContext deadlines', () => {
       });
     });
     expect(CallContext.root().deadline).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('CallContext roots', () => {
+  it('root() gives the caller a token of its own to abort', () => {
+    const a = CallContext.root();
+    expect(a.cancellation).not.toBe(CallContext.root().cancellation);
+    a.cancellation.abort('stop');
+    expect(a.aborted).toBe(true);
+  });
+
+  it('entry() without a signal shares the never-aborting token and sets its one value', () => {
+    const key = contextKey<string>('test.entry');
+    const ctx = CallContext.entry({ service: 'svc' }, key, 'v');
+    expect(ctx.cancellation).toBe(NEVER_CANCELLED);
+    expect(ctx.get(key)).toBe('v');
+    expect(ctx.service).toBe('svc');
+  });
+
+  it('entry() with a signal adopts it', () => {
+    const controller = new AbortController();
+    const ctx = CallContext.entry({ signal: controller.signal });
+    controller.abort('bye');
+    expect(ctx.aborted).toBe(true);
+    expect(ctx.cancellation.reason).toBe('bye');
   });
 });
 

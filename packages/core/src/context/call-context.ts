@@ -1,6 +1,6 @@
 import type { Endpoint } from '../discovery/endpoint.js';
 import { type Clock, systemClock } from '../time/clock.js';
-import { Cancellation } from './cancellation.js';
+import { Cancellation, NEVER_CANCELLED } from './cancellation.js';
 import type { ContextKey } from './context-key.js';
 import { currentInbound } from './inbound-scope.js';
 
@@ -71,13 +71,33 @@ export class CallContext {
    * caps it; a caller's signal is adopted without creating a new one.
    */
   static root(init: CallInit = NO_INIT): CallContext {
+    return CallContext.#root(init, true, undefined);
+  }
+
+  /**
+   * The root context an entry point (a pipeline, a client's `fetch`) makes for its caller, who
+   * holds no handle to abort with but the signal they passed: without one, the call shares the
+   * token that never aborts instead of making its own. `key` and `value`, if given, are set in
+   * the same allocation (a client's request description).
+   */
+  static entry<T>(init: CallInit = NO_INIT, key?: ContextKey<T>, value?: T): CallContext {
+    const slots: Slot | undefined =
+      key === undefined ? undefined : { key: key as ContextKey<unknown>, value, next: undefined };
+    return CallContext.#root(init, false, slots);
+  }
+
+  static #root(init: CallInit, ownToken: boolean, slots: Slot | undefined): CallContext {
     const clock = init.clock ?? systemClock;
     let deadline = init.deadline ?? Number.POSITIVE_INFINITY;
     if (init.timeoutMs !== undefined) deadline = Math.min(deadline, clock.now() + init.timeoutMs);
     const inbound = currentInbound();
     if (inbound && inbound.deadline < deadline) deadline = inbound.deadline;
     return new CallContext(
-      init.signal ? Cancellation.fromSignal(init.signal) : new Cancellation(),
+      init.signal
+        ? Cancellation.fromSignal(init.signal)
+        : ownToken
+          ? new Cancellation()
+          : NEVER_CANCELLED,
       deadline,
       0,
       init.service ?? 'service',
@@ -85,7 +105,7 @@ export class CallContext {
       undefined,
       init.idempotent ?? true,
       clock,
-      undefined,
+      slots,
     );
   }
 

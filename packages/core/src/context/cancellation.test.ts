@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cancellation } from './cancellation.js';
+import { Cancellation, NEVER_CANCELLED } from './cancellation.js';
 
 describe('Cancellation', () => {
   it('aborts children with the parent reason, and a child abort leaves the parent alone', () => {
@@ -71,5 +71,32 @@ describe('Cancellation', () => {
     token.abort('2');
     expect(calls).toBe(1);
     expect(token.reason).toBe('1');
+  });
+});
+
+describe('the shared token of a call nobody can cancel', () => {
+  it('keeps no listener, so calls sharing it leave nothing behind', () => {
+    for (let i = 0; i < 1000; i++) new Cancellation().attachTo(NEVER_CANCELLED);
+    NEVER_CANCELLED.add({ onAbort: () => undefined });
+    expect(NEVER_CANCELLED.listenerCount).toBe(0);
+    expect(NEVER_CANCELLED.aborted).toBe(false);
+  });
+
+  it('refuses to abort, since that would cancel every such call', () => {
+    expect(() => NEVER_CANCELLED.abort('no')).toThrow(/no cancellation handle/);
+    expect(NEVER_CANCELLED.aborted).toBe(false);
+  });
+
+  it('hands out a new never-aborting signal per read, so listeners die with their call', () => {
+    const a = NEVER_CANCELLED.signal;
+    expect(a).not.toBe(NEVER_CANCELLED.signal);
+    expect(a.aborted).toBe(false);
+  });
+
+  it('a child still aborts on its own (a deadline inside the call)', () => {
+    const child = NEVER_CANCELLED.child();
+    child.abort('deadline');
+    expect(child.aborted).toBe(true);
+    expect(NEVER_CANCELLED.aborted).toBe(false);
   });
 });

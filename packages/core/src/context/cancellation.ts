@@ -143,3 +143,26 @@ export class Cancellation implements AbortListener {
     }
   }
 }
+
+/**
+ * The token of a call that nothing outside can cancel: the caller passed no signal and holds no
+ * handle to abort with. One instance serves every such call (a fresh token per call would be
+ * ~90 B of garbage for a token that can never fire). Listeners are not kept, since they could
+ * never be called; a child token still aborts on its own (a deadline inside the call). Each
+ * `.signal` read gets a new never-aborting signal, so a listener someone leaves on it dies with
+ * their call instead of piling up on a shared one.
+ */
+class NeverCancelled extends Cancellation {
+  override get signal(): AbortSignal {
+    return new AbortController().signal;
+  }
+  override add(_listener: AbortListener): void {}
+  override remove(_listener: AbortListener): void {}
+  override abort(_reason?: unknown): void {
+    throw new TypeError(
+      'this call has no cancellation handle: pass { signal } (or a CallContext.root()) to cancel it',
+    );
+  }
+}
+
+export const NEVER_CANCELLED: Cancellation = new NeverCancelled();

@@ -132,9 +132,9 @@ describe('retry()', () => {
       async (_: null, ctx) => {
         const log = ctx.get(ATTEMPT_LOG)!;
         logs.push(log);
-        log.endpoints.push(endpoint({ host: '10.0.0.1', port: ctx.attempt }));
+        log.record(endpoint({ host: '10.0.0.1', port: ctx.attempt }));
         if (ctx.attempt < 2) throw reset();
-        return log.endpoints.map((e) => e.port);
+        return log.endpoints!.map((e) => e.port);
       },
     );
     const result = svc(null, { clock });

@@ -32,7 +32,7 @@ export function pipeline(...policies: Policy[]): Pipeline {
     const composed = inner;
     return (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
       if (ctx instanceof CallContext) return composed(req, ctx);
-      const root = CallContext.root(ctx);
+      const root = CallContext.entry(ctx);
       if (!ctx?.signal) return composed(req, root);
       // The caller's signal got one listener from us; take it off when the call settles.
       return composed(req, root).finally(() => root.cancellation.dispose());
