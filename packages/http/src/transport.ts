@@ -1,4 +1,10 @@
-import { abortError, NoEndpointsError, OutriggerError, type Service } from '@outrigger/core';
+import {
+  abortError,
+  honoursCancellation,
+  NoEndpointsError,
+  OutriggerError,
+  type Service,
+} from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import { HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';
@@ -21,7 +27,8 @@ export function httpTransport(
   settings: TransportSettings,
 ): Service<OutboundRequest, HttpAttempt> {
   const deadlineHeader = settings.deadlineHeader;
-  return (req, ctx) => {
+  // An abort rejects the attempt at once (`HttpAttempt.onAbort`), so deadlines need not race it.
+  return honoursCancellation<Service<OutboundRequest, HttpAttempt>>((req, ctx) => {
     if (ctx.aborted) return Promise.reject(abortError(ctx));
     const endpoint = ctx.endpoint;
     if (endpoint === undefined) {
@@ -50,7 +57,7 @@ export function httpTransport(
       attempt.onError(error as Error);
     }
     return promise;
-  };
+  });
 }
 
 function dispatchOptions(

@@ -4,7 +4,7 @@
  * the allocating function. Run: node --expose-gc --import tsx bench/tools/heap-sites.ts
  */
 import { Session } from 'node:inspector/promises';
-import { buildChain } from '@outrigger/core';
+import { buildChain, honoursCancellation } from '@outrigger/core';
 
 const noop = async (_req?: unknown, _ctx?: unknown) => 1;
 const chain = buildChain<unknown, number>({
@@ -13,7 +13,7 @@ const chain = buildChain<unknown, number>({
     discovery: ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80'],
     env: {},
   },
-  transport: noop,
+  transport: process.argv.includes('--racing') ? noop : honoursCancellation(noop),
 });
 
 interface Node {

@@ -3,7 +3,8 @@ import type { CallContext } from '../context/call-context.js';
 import type { AbortListener } from '../context/cancellation.js';
 import { BulkheadFullError, TimeoutError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
-import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import { type Guard, guardPolicy, WAIT } from '../service/guard.js';
+import { namedPolicy, type Policy } from '../service/service.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { Bulkhead, type BulkheadWaiter, type QueueTicket } from './bulkhead.js';
 import type { BulkheadPolicyOptions } from './options.js';
@@ -20,44 +21,33 @@ export interface BulkheadPolicy extends Policy {
  * whichever comes first (then `TIMEOUT`, kind `queue`), and leaves the queue the moment its
  * caller aborts (then the abort's error), freeing its place for the next call.
  *
- * Success path with a free slot: a counter and `.then` with handlers made once per wrapped
- * service. Timers and cancellation listeners exist only for calls that actually queue.
+ * Success path with a free slot: a counter, no promise of its own. Timers and cancellation
+ * listeners exist only for calls that actually queue.
  */
 export function bulkhead(options: BulkheadPolicyOptions = {}): BulkheadPolicy {
   const slots = new Bulkhead(options);
   const { events } = options;
 
-  const policy: Policy = <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-    const onResult = (result: Res): Res => {
-      slots.release();
-      return result;
-    };
-    const onError = (error: unknown): never => {
-      slots.release();
-      throw error;
-    };
-    const run = (req: Req, ctx: CallContext): Promise<Res> => {
-      let pending: Promise<Res>;
-      try {
-        pending = next(req, ctx);
-      } catch (error) {
-        slots.release();
-        return Promise.reject(error);
-      }
-      return pending.then(onResult, onError);
-    };
-    const queued = async (req: Req, ctx: CallContext): Promise<Res> => {
+  // A guard, not a wrapper: next to the breaker and the balancer it shares their one promise
+  // reaction per attempt (service/guard.ts). It needs no token: a slot is a count.
+  const guard: Guard<undefined> = {
+    admit: () => (slots.tryAcquire() ? undefined : WAIT),
+    async wait(frame) {
+      const ctx = frame.ctx;
       await waitForSlot(slots, ctx, options.service ?? ctx.service, options.clock, events);
       if (ctx.aborted) {
         slots.release();
         throw abortError(ctx);
       }
-      return run(req, ctx);
-    };
-    return (req, ctx) => (slots.tryAcquire() ? run(req, ctx) : queued(req, ctx));
+      return undefined;
+    },
+    settle: () => slots.release(),
   };
+  const policy = guardPolicy(guard);
 
-  return Object.assign(namedPolicy<Policy>('bulkhead', policy), { bulkhead: slots });
+  return Object.assign(namedPolicy('bulkhead', policy, { keepsCancellation: true }), {
+    bulkhead: slots,
+  });
 }
 
 /** Resolves once `slots` hands this call a slot; rejects if full, timed out or aborted. */

@@ -7,11 +7,8 @@ import { contextKey } from './context-key.js';
  * in the context; the balancer reads it and records its pick.
  */
 export class AttemptLog {
-  /**
-   * The endpoints tried, in order; undefined until the first pick. Most calls make one attempt,
-   * and a one-element literal is a third of what a first `push` onto `[]` allocates.
-   */
-  endpoints: Endpoint[] | undefined = undefined;
+  #first: Endpoint | undefined = undefined;
+  #all: Endpoint[] | undefined = undefined;
   /**
    * Set by an inner policy that judges the logical call rather than each attempt (the breaker
    * holds back an attempt's failure until it knows whether a later attempt made up for it).
@@ -20,8 +17,18 @@ export class AttemptLog {
   onSettled: (() => void) | undefined = undefined;
 
   record(endpoint: Endpoint): void {
-    if (this.endpoints === undefined) this.endpoints = [endpoint];
-    else this.endpoints.push(endpoint);
+    if (this.#all !== undefined) this.#all.push(endpoint);
+    else if (this.#first === undefined) this.#first = endpoint;
+    else this.#all = [this.#first, endpoint];
+  }
+
+  /**
+   * The endpoints tried, in order; undefined before the first pick. Most calls make one attempt
+   * and never ask, so the array is made only when a second pick needs it.
+   */
+  get endpoints(): readonly Endpoint[] | undefined {
+    if (this.#all === undefined && this.#first !== undefined) this.#all = [this.#first];
+    return this.#all;
   }
 }
 

@@ -54,5 +54,5 @@ export function fallback<V>(options: FallbackOptions<V>): Policy & { readonly po
       });
     };
 
-  return namedPolicy<Policy>('fallback', policy);
+  return namedPolicy<Policy>('fallback', policy, { keepsCancellation: true });
 }

@@ -27,7 +27,10 @@ export interface FaultPolicyOptions extends FaultSpec {
  * A delay waits on `ctx.clock`, never past the deadline, and ends at once on an abort.
  */
 export function fault(options: FaultPolicyOptions | false = {}): Policy {
-  if (options === false) return namedPolicy('fault', <Req, Res>(next: Service<Req, Res>) => next);
+  if (options === false)
+    return namedPolicy('fault', <Req, Res>(next: Service<Req, Res>) => next, {
+      keepsCancellation: true,
+    });
   const global = resolveFault(options, 'fault');
   const random = options.random ?? Math.random;
   const events = options.events;
@@ -89,5 +92,5 @@ export function fault(options: FaultPolicyOptions | false = {}): Policy {
       return next(req, ctx);
     };
   };
-  return namedPolicy('fault', policy);
+  return namedPolicy('fault', policy, { keepsCancellation: true });
 }

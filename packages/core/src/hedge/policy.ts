@@ -21,39 +21,44 @@ export function hedge(
   let budget = options.budget;
   const deposit = options.deposit ?? true;
 
-  const policy = namedPolicy('hedge', <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-    let settings: HedgeSettings<Req, Res> | undefined;
-    return (req, ctx) => {
-      const clock = options.clock ?? ctx.clock;
-      histogram ??= new LatencyHistogram(clock, 10_000, options.minSamples ?? 20);
-      budget ??= new RetryBudget({ clock });
-      if (deposit) budget.deposit();
-      if (!ctx.idempotent || ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx);
-      const delay = checked.delayMs ?? histogram.percentile(checked.percentile);
-      const h = histogram;
-      if (delay === undefined) {
-        // Not enough history yet: send once and learn from it.
-        const started = clock.now();
-        return next(req, ctx).then((value) => {
-          if (classifier.classifyResult(value, ctx) === 'success') h.record(clock.now() - started);
-          return value;
+  const policy = namedPolicy(
+    'hedge',
+    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      let settings: HedgeSettings<Req, Res> | undefined;
+      return (req, ctx) => {
+        const clock = options.clock ?? ctx.clock;
+        histogram ??= new LatencyHistogram(clock, 10_000, options.minSamples ?? 20);
+        budget ??= new RetryBudget({ clock });
+        if (deposit) budget.deposit();
+        if (!ctx.idempotent || ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx);
+        const delay = checked.delayMs ?? histogram.percentile(checked.percentile);
+        const h = histogram;
+        if (delay === undefined) {
+          // Not enough history yet: send once and learn from it.
+          const started = clock.now();
+          return next(req, ctx).then((value) => {
+            if (classifier.classifyResult(value, ctx) === 'success')
+              h.record(clock.now() - started);
+            return value;
+          });
+        }
+        settings ??= {
+          next,
+          classifier: classifier as Classifier<Res>,
+          budget,
+          clock,
+          events: options.events,
+          maxAttempts: checked.maxAttempts,
+          onWin: (ms: number) => h.record(ms),
+        };
+        const s = settings;
+        return new Promise<Res>((resolve, reject) => {
+          new HedgedCall(s, req, ctx, delay, resolve, reject);
         });
-      }
-      settings ??= {
-        next,
-        classifier: classifier as Classifier<Res>,
-        budget,
-        clock,
-        events: options.events,
-        maxAttempts: checked.maxAttempts,
-        onWin: (ms: number) => h.record(ms),
       };
-      const s = settings;
-      return new Promise<Res>((resolve, reject) => {
-        new HedgedCall(s, req, ctx, delay, resolve, reject);
-      });
-    };
-  });
+    },
+    { keepsCancellation: true },
+  );
   return Object.defineProperty(policy, 'latency', { get: () => histogram }) as Policy & {
     readonly latency: LatencyHistogram | undefined;
   };

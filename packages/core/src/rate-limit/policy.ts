@@ -2,7 +2,8 @@ import { abortError } from '../context/abort-error.js';
 import type { CallContext } from '../context/call-context.js';
 import type { AbortListener } from '../context/cancellation.js';
 import { RateLimitedError } from '../errors/errors.js';
-import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import { type Guard, guardPolicy, WAIT } from '../service/guard.js';
+import { namedPolicy, type Policy } from '../service/service.js';
 import { type Clock, systemClock, type TimerHandle } from '../time/clock.js';
 import type { RateLimitPolicyOptions } from './options.js';
 import { TokenBucket } from './token-bucket.js';
@@ -52,15 +53,13 @@ export function rateLimit(options: RateLimitPolicyOptions): RateLimitPolicy {
     });
   };
 
-  const policy: Policy = <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-    const delayed = async (req: Req, ctx: CallContext): Promise<Res> => {
-      await waitForToken(ctx);
-      return next(req, ctx);
-    };
-    return (req, ctx) => (bucket.tryTake() ? next(req, ctx) : delayed(req, ctx));
-  };
+  // A guard with nothing to settle: beside the breaker, bulkhead and balancer it adds no layer.
+  const policy = guardPolicy({
+    admit: () => (bucket.tryTake() ? undefined : WAIT),
+    wait: (frame) => waitForToken(frame.ctx),
+  } satisfies Guard<void>);
 
-  return Object.assign(namedPolicy<Policy>('rate-limit', policy), { bucket });
+  return Object.assign(namedPolicy('rate-limit', policy, { keepsCancellation: true }), { bucket });
 }
 
 /** One waiting call: its timer or its caller's abort, whichever comes first. */

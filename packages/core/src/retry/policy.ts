@@ -134,44 +134,48 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     return owned ? rest.finally(() => settleAttemptLog(owned)) : rest;
   }
 
-  return namedPolicy('retry', <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-    return (req, ctx) => {
-      budget.deposit();
-      if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
-        return next(req, ctx.withAttempt(1));
-      if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
-      // The log is ours to settle when the logical call ends, unless an outer policy made it.
-      const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
-      const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
-      // The first attempt runs on two closures, not an async frame: it is the common case.
-      return next(req, first).then(
-        (result) => {
-          const verdict = classifier.classifyResult(result, ctx);
-          if (!final(verdict, ctx))
-            return slow(next, req, ctx, first, owned, {
-              result,
-              error: undefined,
-              failed: false,
-              verdict,
-            });
-          if (owned) settleAttemptLog(owned);
-          return result;
-        },
-        (error: unknown) => {
-          const verdict = classifier.classifyError(error, ctx);
-          if (!final(verdict, ctx))
-            return slow(next, req, ctx, first, owned, {
-              result: undefined,
-              error,
-              failed: true,
-              verdict,
-            });
-          if (owned) settleAttemptLog(owned);
-          throw error;
-        },
-      );
-    };
-  });
+  return namedPolicy(
+    'retry',
+    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      return (req, ctx) => {
+        budget.deposit();
+        if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
+          return next(req, ctx.withAttempt(1));
+        if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
+        // The log is ours to settle when the logical call ends, unless an outer policy made it.
+        const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
+        const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
+        // The first attempt runs on two closures, not an async frame: it is the common case.
+        return next(req, first).then(
+          (result) => {
+            const verdict = classifier.classifyResult(result, ctx);
+            if (!final(verdict, ctx))
+              return slow(next, req, ctx, first, owned, {
+                result,
+                error: undefined,
+                failed: false,
+                verdict,
+              });
+            if (owned) settleAttemptLog(owned);
+            return result;
+          },
+          (error: unknown) => {
+            const verdict = classifier.classifyError(error, ctx);
+            if (!final(verdict, ctx))
+              return slow(next, req, ctx, first, owned, {
+                result: undefined,
+                error,
+                failed: true,
+                verdict,
+              });
+            if (owned) settleAttemptLog(owned);
+            throw error;
+          },
+        );
+      };
+    },
+    { keepsCancellation: true },
+  );
 }
 
 function nextDelay(

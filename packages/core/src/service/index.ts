@@ -1,2 +1,20 @@
+export {
+  AttemptFrame,
+  type Guard,
+  type GuardPolicy,
+  guardLayer,
+  guardPolicy,
+  isGuardPolicy,
+  WAIT,
+} from './guard.js';
 export { type Pipeline, pipeline } from './pipeline.js';
-export { type EntryService, namedPolicy, type Policy, type Service } from './service.js';
+export {
+  type EntryService,
+  honoursCancellation,
+  isCancellationHonoured,
+  keepsCancellation,
+  namedPolicy,
+  type Policy,
+  type PolicyTraits,
+  type Service,
+} from './service.js';

@@ -1,5 +1,13 @@
 import { CallContext, type CallInit } from '../context/call-context.js';
-import type { EntryService, Policy, Service } from './service.js';
+import { type GuardPolicy, guardLayer, isGuardPolicy } from './guard.js';
+import {
+  type EntryService,
+  honoursCancellation,
+  isCancellationHonoured,
+  keepsCancellation,
+  type Policy,
+  type Service,
+} from './service.js';
 
 export interface Pipeline extends Policy {
   <Req, Res>(service: Service<Req, Res>): EntryService<Req, Res>;
@@ -28,15 +36,31 @@ export function pipeline(...policies: Policy[]): Pipeline {
 
   const apply = <Req, Res>(service: Service<Req, Res>): EntryService<Req, Res> => {
     let inner = service;
-    for (let i = flat.length - 1; i >= 0; i--) inner = flat[i]!(inner);
+    for (let i = flat.length - 1; i >= 0; ) {
+      const policy = flat[i]!;
+      if (!isGuardPolicy(policy)) {
+        const honoured = isCancellationHonoured(inner);
+        inner = policy(inner);
+        if (honoured && keepsCancellation(policy)) honoursCancellation(inner);
+        i--;
+        continue;
+      }
+      // Adjacent guards run as one layer: one reaction per attempt instead of one each.
+      let first = i;
+      while (first > 0 && isGuardPolicy(flat[first - 1]!)) first--;
+      const run = (flat.slice(first, i + 1) as GuardPolicy[]).map((p) => p.guard);
+      inner = guardLayer(run, inner);
+      i = first - 1;
+    }
     const composed = inner;
-    return (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
+    const entry = (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
       if (ctx instanceof CallContext) return composed(req, ctx);
       const root = CallContext.entry(ctx);
       if (!ctx?.signal) return composed(req, root);
       // The caller's signal got one listener from us; take it off when the call settles.
       return composed(req, root).finally(() => root.cancellation.dispose());
     };
+    return isCancellationHonoured(composed) ? honoursCancellation(entry) : entry;
   };
 
   return Object.assign(apply, {

@@ -13,12 +13,45 @@ export interface Policy {
 /** The outermost service: the context may be omitted, or given as `{ signal }` and friends. */
 export type EntryService<Req, Res> = (req: Req, ctx?: CallContext | CallInit) => Promise<Res>;
 
+export interface PolicyTraits {
+  /**
+   * Around a service that honours cancellation (see `honoursCancellation`), the policy's own
+   * service honours it too: every wait of its own ends when the call is aborted. True of every
+   * built-in policy; `pipeline()` then marks what it composes, and deadlines inside need not race.
+   */
+  readonly keepsCancellation?: boolean;
+}
+
+const HONOURS_CANCELLATION = Symbol.for('outrigger.honoursCancellation');
+const KEEPS_CANCELLATION = Symbol.for('outrigger.keepsCancellation');
+
 /** Names a policy for `describe()` without wrapping it. */
 export function namedPolicy<P extends (next: Service<never, never>) => unknown>(
   name: string,
   policy: P,
+  traits: PolicyTraits = {},
 ): P & { readonly policyName: string } {
-  return Object.defineProperty(policy, 'policyName', { value: name, enumerable: true }) as P & {
-    readonly policyName: string;
-  };
+  Object.defineProperty(policy, 'policyName', { value: name, enumerable: true });
+  if (traits.keepsCancellation) Object.defineProperty(policy, KEEPS_CANCELLATION, { value: true });
+  return policy as P & { readonly policyName: string };
+}
+
+/**
+ * Marks `service` as one that settles promptly once its context's cancellation aborts, rejecting
+ * with `abortError(ctx)` (so a deadline's `TimeoutError` comes back as it is). A deadline around
+ * such a service aborts it and lets its rejection through, instead of racing it with a promise
+ * of its own (about 200 B less per call). Outrigger's transports are marked; mark your own only
+ * if it keeps that promise, or a deadline around it ends only when it does.
+ */
+export function honoursCancellation<S extends Service<never, unknown>>(service: S): S {
+  Object.defineProperty(service, HONOURS_CANCELLATION, { value: true });
+  return service;
+}
+
+export function isCancellationHonoured(service: Service<never, unknown>): boolean {
+  return (service as unknown as Record<symbol, unknown>)[HONOURS_CANCELLATION] === true;
+}
+
+export function keepsCancellation(policy: Policy): boolean {
+  return (policy as unknown as Record<symbol, unknown>)[KEEPS_CANCELLATION] === true;
 }

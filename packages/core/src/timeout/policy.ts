@@ -1,7 +1,12 @@
 import { abortError } from '../context/abort-error.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { TimeoutError } from '../errors/errors.js';
-import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import {
+  isCancellationHonoured,
+  namedPolicy,
+  type Policy,
+  type Service,
+} from '../service/service.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { checkTimeoutOptions, type TimeoutPolicyOptions } from './options.js';
 import { TimedCall } from './timed-call.js';
@@ -20,6 +25,9 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
   return namedPolicy(
     kind === 'total' ? 'total-deadline' : 'per-try-timeout',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      // Around a service that honours cancellation, the deadline aborts it and passes its
+      // rejection on; around any other, the deadline races it (decision 0036).
+      const passing = isCancellationHonoured(next);
       return (req, ctx) => {
         const clock = options.clock ?? ctx.clock;
         const now = clock.now();
@@ -43,11 +51,18 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
           );
         }
         const call = new TimedCall<Res>(ctx, effectiveKind, timeoutMs, schedulerFor(clock), events);
-        const promise = call.promise();
+        const promise = passing ? undefined : call.promise();
         call.start(deadline);
-        next(req, ctx.withScope(call, deadline)).then(call.settleValue, call.settleError);
-        return promise;
+        let pending: Promise<Res>;
+        try {
+          pending = next(req, ctx.withScope(call, deadline));
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        const passed = pending.then(call.onValue, call.onError);
+        return promise ?? passed;
       };
     },
+    { keepsCancellation: true },
   );
 }

@@ -7,9 +7,14 @@ import type { Bucket, DeadlineScheduler, Expirable } from './deadline-scheduler.
 
 /**
  * One call under a deadline. It is at once the call's cancellation token (a child of the
- * caller's), the scheduler's entry, and the settler of the call's promise: one object per call.
- * Whichever comes first settles the promise: the inner service, the deadline (TIMEOUT, and the
- * token aborts so the transport closes the request), or the caller's abort (its reason, at once).
+ * caller's), the scheduler's entry, and the handler of the inner service's outcome: one object
+ * per call. Whichever comes first decides: the inner service, the deadline (TIMEOUT, and the
+ * token aborts so the transport closes the request), or the caller's abort (its reason).
+ *
+ * Two ways to hand the decision back. Racing (`promise()`): the call's own promise settles at
+ * once, whatever the inner service does. Passing (no `promise()`): for an inner service that
+ * honours cancellation, the deadline or abort only aborts it, and its prompt rejection is passed
+ * through `onValue`/`onError` with the decided error; no promise of our own is made.
  */
 let capturing: TimedCall<unknown> | undefined;
 function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
@@ -27,8 +32,10 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
   readonly #timeoutMs: number;
   readonly #scheduler: DeadlineScheduler;
   readonly #events: EventBus | undefined;
-  #resolve!: (value: Res) => void;
-  #reject!: (error: unknown) => void;
+  #resolve: ((value: Res) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+  /** What decided the call before the inner service did: its deadline or its caller's abort. */
+  #error: unknown = undefined;
 
   constructor(
     ctx: CallContext,
@@ -64,12 +71,28 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
     this.attachTo(this.#ctx.cancellation);
   }
 
-  readonly settleValue = (value: Res): void => {
-    if (this.#finish()) this.#resolve(value);
+  /**
+   * The inner service's value: passed through (or, racing, resolved) if nothing decided first;
+   * after a deadline or abort, passing throws the decided error and racing drops the value.
+   */
+  readonly onValue = (value: Res): Res => {
+    if (this.#finish()) {
+      this.#resolve?.(value);
+      return value;
+    }
+    if (this.#reject === undefined) throw this.#error;
+    return value;
   };
 
-  readonly settleError = (error: unknown): void => {
-    if (this.#finish()) this.#reject(error);
+  /** The inner service's error, handled as `onValue` handles a value; never rethrown when racing. */
+  readonly onError = (error: unknown): Res => {
+    if (this.#finish()) {
+      if (this.#reject === undefined) throw error;
+      this.#reject(error);
+      return undefined as Res;
+    }
+    if (this.#reject === undefined) throw this.#error;
+    return undefined as Res;
   };
 
   expire(): void {
@@ -90,15 +113,21 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
       });
     }
     // Abort first, while the inner service's listeners are still attached; its late answer is
-    // then ignored because the promise is already settled.
+    // then ignored (racing) or replaced by this error (passing).
     this.abort(error);
-    this.settleError(error);
+    this.#decide(error);
   }
 
   override onAbort(reason: unknown): void {
-    // The caller (or an outer deadline) gave up: reject at once with its reason.
+    // The caller (or an outer deadline) gave up: its reason wins.
     this.abort(reason);
-    this.settleError(abortError(this.#ctx));
+    this.#decide(abortError(this.#ctx));
+  }
+
+  #decide(error: unknown): void {
+    if (!this.#finish()) return;
+    this.#error = error;
+    this.#reject?.(error);
   }
 
   #finish(): boolean {

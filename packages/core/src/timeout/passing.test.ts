@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { abortError } from '../context/abort-error.js';
+import type { CallContext } from '../context/call-context.js';
+import { retry } from '../retry/policy.js';
+import { pipeline } from '../service/pipeline.js';
+import {
+  honoursCancellation,
+  isCancellationHonoured,
+  type Policy,
+  type Service,
+} from '../service/service.js';
+import { ManualClock, settle } from '../time/manual-clock.js';
+import { schedulerFor } from './deadline-scheduler.js';
+import { timeout } from './policy.js';
+
+/** Settles only when told to, or (honouring cancellation) at once with abortError on abort. */
+function controllable(honours: boolean) {
+  const calls: { ctx: CallContext; resolve: (v: string) => void }[] = [];
+  let promises = 0;
+  const svc: Service<unknown, string> = (_req, ctx) =>
+    new Promise<string>((resolve, reject) => {
+      promises++;
+      calls.push({ ctx, resolve });
+      if (honours) ctx.cancellation.add({ onAbort: () => reject(abortError(ctx)) });
+    });
+  return { svc: honours ? honoursCancellation(svc) : svc, calls, promises: () => promises };
+}
+
+describe('timeout() around a service that honours cancellation (decision 0036)', () => {
+  it('aborts the service at the deadline and passes its rejection on as TIMEOUT', async () => {
+    const clock = new ManualClock();
+    const { svc, calls } = controllable(true);
+    const call = pipeline(timeout({ totalMs: 50, clock }))(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await settle();
+    await clock.advanceAsync(50);
+    const error = await result;
+    expect(error).toMatchObject({ code: 'TIMEOUT', kind: 'total', timeoutMs: 50 });
+    expect(calls[0]!.ctx.cancellation.reason).toBe(error);
+  });
+
+  it('a caller abort wins, with the caller reason as the cause', async () => {
+    const clock = new ManualClock();
+    const { svc } = controllable(true);
+    const controller = new AbortController();
+    const call = pipeline(timeout({ totalMs: 50, clock }))(svc);
+    const result = call(null, { clock, signal: controller.signal }).catch((e) => e);
+    controller.abort('user left');
+    expect(await result).toMatchObject({ code: 'CANCELLED', cause: 'user left' });
+  });
+
+  it('a value that arrives after the deadline is replaced by the TIMEOUT that decided the call', async () => {
+    const clock = new ManualClock();
+    // Marked, but answers with a value despite the abort: the deadline still decides.
+    const calls: ((v: string) => void)[] = [];
+    const svc = honoursCancellation<Service<unknown, string>>(
+      () => new Promise<string>((resolve) => calls.push(resolve)),
+    );
+    const call = pipeline(timeout({ totalMs: 10, clock }))(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(10);
+    calls[0]!('late');
+    expect(await result).toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('passes a value through untouched and leaves no timer or listener behind', async () => {
+    const clock = new ManualClock();
+    const { svc, calls } = controllable(true);
+    const call = pipeline(timeout({ totalMs: 50, clock }))(svc);
+    const result = call(null, { clock });
+    await settle();
+    calls[0]!.resolve('ok');
+    expect(await result).toBe('ok');
+    expect(schedulerFor(clock).size.entries).toBe(0);
+    expect(calls[0]!.ctx.cancellation.listenerCount).toBe(0);
+  });
+
+  it('around an unmarked service, still settles at the deadline though the service never does', async () => {
+    const clock = new ManualClock();
+    const { svc } = controllable(false);
+    const call = pipeline(timeout({ totalMs: 20, clock }))(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(20);
+    expect(await result).toMatchObject({ code: 'TIMEOUT' });
+  });
+});
+
+describe('the honours-cancellation mark through pipeline()', () => {
+  const userPolicy: Policy = (next) => (req, ctx) => next(req, ctx);
+
+  it('built-in policies keep the mark; a policy of the user does not', () => {
+    const { svc } = controllable(true);
+    expect(isCancellationHonoured(pipeline(retry(), timeout({ perTryMs: 10 }))(svc))).toBe(true);
+    expect(isCancellationHonoured(pipeline(retry(), userPolicy)(svc))).toBe(false);
+    expect(isCancellationHonoured(pipeline(retry())(controllable(false).svc))).toBe(false);
+  });
+
+  it('a deadline outside a user policy races, so a user policy that holds on still times out', async () => {
+    const clock = new ManualClock();
+    const { svc } = controllable(true);
+    const holding: Policy =
+      <Req, Res>(next: Service<Req, Res>): Service<Req, Res> =>
+      (req, ctx) =>
+        next(req, ctx).catch(() => new Promise<Res>(() => {}));
+    const call = pipeline(timeout({ totalMs: 30, clock }), holding)(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(30);
+    expect(await result).toMatchObject({ code: 'TIMEOUT' });
+  });
+});
