@@ -1,28 +1,56 @@
-import { GCProfiler } from 'node:v8';
+import { Session } from 'node:inspector/promises';
+import { type Stats, stats } from './stats.js';
+
+interface ProfileNode {
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+let session: Session | undefined;
 
 /**
- * Bytes allocated per call: heap growth over `n` calls with no garbage collection in between
- * (checked with V8's GC profiler, which reports synchronously; a run that collected is repeated
- * with fewer calls). Needs `--expose-gc`. Allocation, not retention: what the young generation
- * has to absorb.
+ * Bytes allocated per call, young garbage included: V8's sampling heap profiler, sampling about
+ * every 32 bytes allocated over `n` calls (after a warm-up). Allocation, not retention: what the
+ * young generation has to absorb. Heap growth between two `heapUsed` readings, used before,
+ * swung by ±200 B between runs of the same chain; this stays within a few bytes.
  */
-export async function bytesPerCall(op: () => unknown, n = 2_000): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  for (let tries = 0; tries < 8; tries++) {
-    gc();
-    await new Promise((r) => setImmediate(r));
-    const profiler = new GCProfiler();
-    profiler.start();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < n; i++) {
+export async function bytesPerCall(op: () => unknown, n = 50_000): Promise<number> {
+  return (await heapPerCall(op, n, 1)).median;
+}
+
+/** `bytesPerCall` repeated `runs` times. */
+export async function heapPerCall(op: () => unknown, n = 50_000, runs = 3): Promise<Stats> {
+  session ??= new Session();
+  try {
+    session.connect();
+  } catch {
+    // already connected
+  }
+  const loop = async (count: number) => {
+    for (let i = 0; i < count; i++) {
       const r = op();
       if (r && typeof (r as Promise<unknown>).then === 'function') await r;
     }
-    const after = process.memoryUsage().heapUsed;
-    const collections = profiler.stop()?.statistics.length ?? 0;
-    if (collections === 0) return (after - before) / n;
-    n = Math.max(100, n >> 1);
+  };
+  await loop(Math.max(1_000, n >> 2));
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 32,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    await loop(n);
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
+      profile: { head: ProfileNode };
+    };
+    let total = 0;
+    const walk = (node: ProfileNode): void => {
+      total += node.selfSize;
+      for (const child of node.children) walk(child);
+    };
+    walk(profile.head);
+    samples.push(total / n);
   }
-  return Number.NaN;
+  return stats(samples);
 }
