@@ -14,12 +14,12 @@ let session: Session | undefined;
  * young generation has to absorb. Heap growth between two `heapUsed` readings, used before,
  * swung by ±200 B between runs of the same chain; this stays within a few bytes.
  */
-export async function bytesPerCall(op: () => unknown, n = 50_000): Promise<number> {
+export async function bytesPerCall(op: () => unknown, n = 20_000): Promise<number> {
   return (await heapPerCall(op, n, 1)).median;
 }
 
 /** `bytesPerCall` repeated `runs` times. */
-export async function heapPerCall(op: () => unknown, n = 50_000, runs = 3): Promise<Stats> {
+export async function heapPerCall(op: () => unknown, n = 20_000, runs = 3): Promise<Stats> {
   session ??= new Session();
   try {
     session.connect();

@@ -24,7 +24,7 @@ import { type Call, runSlice, type Slice } from './http/load.js';
 import { startBackend } from './http/server.js';
 
 const CONCURRENCY = [1, 16, 64];
-const ROUNDS = 11;
+const ROUNDS = 21;
 const SLICE_MS = 200;
 /** Warm-up per variant: JIT, and the pool's connections opened before anything is measured. */
 const WARMUP_MS = 400;

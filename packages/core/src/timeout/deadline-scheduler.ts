@@ -31,6 +31,7 @@ export class DeadlineScheduler {
   readonly #clock: Clock;
   readonly #buckets = new Map<number, Bucket>();
   readonly #unref: boolean;
+  #last: Bucket | undefined = undefined;
 
   constructor(clock: Clock, options: { unref?: boolean } = {}) {
     this.#clock = clock;
@@ -39,7 +40,9 @@ export class DeadlineScheduler {
 
   schedule(entry: Expirable, deadline: number): void {
     const at = Math.ceil(deadline);
-    let bucket = this.#buckets.get(at);
+    // Calls with the same timeout arriving within a millisecond share the bucket used last.
+    let bucket =
+      this.#last !== undefined && this.#last.at === at ? this.#last : this.#buckets.get(at);
     if (!bucket) {
       bucket = { at, head: undefined, size: 0, timer: undefined };
       this.#buckets.set(at, bucket);
@@ -47,6 +50,7 @@ export class DeadlineScheduler {
       bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - this.#clock.now());
       if (this.#unref) (bucket.timer as { unref?: () => void }).unref?.();
     }
+    this.#last = bucket;
     entry.deadlineBucket = bucket;
     entry.deadlinePrev = undefined;
     entry.deadlineNext = bucket.head;
@@ -76,6 +80,7 @@ export class DeadlineScheduler {
 
   #fire(bucket: Bucket): void {
     this.#buckets.delete(bucket.at);
+    if (this.#last === bucket) this.#last = undefined;
     bucket.timer = undefined;
     for (let entry = bucket.head; entry; ) {
       const next = entry.deadlineNext;
