@@ -20,7 +20,10 @@ export interface ChainParts<Req, Res> {
   readonly options: ClientOptions;
   /** Top-level option names the protocol package adds, so the resolver accepts them. */
   readonly extraKeys?: readonly string[];
-  /** Sends `req` to `ctx.endpoint`; honours `ctx.cancellation` and `ctx.deadline`. */
+  /**
+   * Sends `req` to `ctx.endpoint`; honours `ctx.cancellation` and `ctx.deadline`. Mark it with
+   * `honoursCancellation()` when it rejects at once on abort, so deadlines need not race it.
+   */
   readonly transport: Service<Req, Res>;
   readonly classifier?: Classifier<Res>;
   readonly events?: EventBus;
