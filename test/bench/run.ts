@@ -3,9 +3,10 @@
  * Each suite's section is kept in bench/results/<suite>.md, so running one suite refreshes its
  * section and leaves the others as last measured (each section says when it was measured).
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { BenchSuite } from './lib/suite.js';
 
 const here = new URL('./', import.meta.url);
@@ -23,7 +24,23 @@ if (wanted.length && selected.length !== wanted.length) {
   process.exit(2);
 }
 
-for (const file of selected) {
+// Each suite runs in a process of its own, so the heap and compiled code one suite leaves
+// behind (the policies suite holds 100,000 calls in flight) cannot tax the next one's slices.
+if (selected.length > 1 || !process.env.OUTRIGGER_BENCH_CHILD) {
+  for (const file of selected) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), file.replace(/\.ts$/, '')],
+      { stdio: 'inherit', env: { ...process.env, OUTRIGGER_BENCH_CHILD: '1' } },
+    );
+    if (child.status !== 0) process.exit(child.status ?? 1);
+  }
+} else {
+  await runSuite(selected[0]!);
+  process.exit(0);
+}
+
+async function runSuite(file: string): Promise<void> {
   const suite = (await import(new URL(`suites/${file}`, here).href)).default as BenchSuite;
   console.log(`== ${suite.title}`);
   const started = Date.now();
@@ -57,9 +74,10 @@ try {
 } catch {}
 const header = `# Benchmarks
 
-Written by \`npm run bench\` (commit ${commit}). Every figure is a median over alternating slices
-in one process, with the min–max across slices in parentheses; ratios compare variants measured
-in the same run. Peers are measured beside Outrigger, never quoted from elsewhere.
+Written by \`npm run bench\` (commit ${commit}). Each suite runs in a fresh process; every figure
+is a median over alternating slices within that process, with the min–max across slices in
+parentheses; ratios compare variants measured in the same run. Peers are measured beside
+Outrigger, never quoted from elsewhere.
 
 - Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}
 - Versions: ${versions(['undici', 'cockatiel', 'opossum', 'p-retry', '@grpc/grpc-js'])}
