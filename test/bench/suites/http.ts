@@ -15,6 +15,8 @@
  * rounds, so each variant of a pair runs first as often as second.
  */
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createHttpClient } from '@outrigger/http';
 import { Pool, fetch as undiciFetch } from 'undici';
 import { fmt, type Stats, stats } from '../lib/stats.js';
@@ -121,14 +123,34 @@ const suite: BenchSuite = {
       await sidecar?.stop();
       await backend.stop();
     }
-    return report(byConcurrency, sidecar?.version, sidecarError);
+    const socketFree = new Map<number, ClientCost>();
+    for (const c of [16, 64]) socketFree.set(c, clientCost(c));
+    return report(byConcurrency, sidecar?.version, sidecarError, socketFree);
   },
 };
+
+interface ClientCost {
+  readonly raw: Stats;
+  readonly ours: Stats;
+  readonly added: Stats;
+}
+
+/** The client code's own CPU per request, without sockets (bench/tools/http-overhead.ts). */
+function clientCost(concurrency: number): ClientCost {
+  const tool = fileURLToPath(new URL('../tools/http-overhead.ts', import.meta.url));
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, tool, String(concurrency), '--json'],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as ClientCost;
+}
 
 function report(
   all: Map<number, Samples>,
   haproxy: string | undefined,
   whyNot: string | undefined,
+  socketFree: Map<number, ClientCost>,
 ): string {
   const lines = [
     '## HTTP client on loopback',
@@ -195,7 +217,17 @@ function report(
       1,
     )} | (informative) |`,
   );
+  for (const [c, cost] of socketFree) {
+    lines.push(
+      `| Outrigger request CPU added per request without sockets, c=${c} (µs) | ${fmt(cost.added, 2)} (undici.request ${fmt(cost.raw, 2)}) | (informative) |`,
+    );
+  }
   lines.push('');
+  lines.push(
+    'Without sockets (`bench/tools/http-overhead.ts`): both clients answered by one fake dispatcher',
+    "from a macrotask, so only the clients' own code runs; 15 alternating slices of 20,000 requests.",
+    '',
+  );
   lines.push(
     haproxy
       ? `HAProxy: ${haproxy}, one thread, keep-alive both sides (\`http-reuse always\`).`

@@ -3,11 +3,13 @@
  * `request` against one fake dispatcher that answers every request from a macrotask (as socket
  * reads arrive), in one process, alternating slices. What is left is the cost of the client
  * code itself, measurable to a tenth of a microsecond where the loopback bench swings by ±10%.
- * Run: node --import tsx bench/tools/http-overhead.ts [concurrency]
+ * Run: node --import tsx bench/tools/http-overhead.ts [concurrency] [--json]; the HTTP suite runs
+ * it too, in a process of its own (it replaces the pools' dispatch).
  */
 import { createHttpClient } from '@outrigger/http';
 import { Dispatcher } from 'undici';
 import { EndpointPools } from '../../../packages/http/dist/pools.js';
+import { fmt, stats } from '../lib/stats.js';
 
 const HEADERS = [
   Buffer.from('content-type'),
@@ -87,17 +89,20 @@ async function slice(call: () => Promise<unknown>, c: number, n: number): Promis
   return (cpu.user + cpu.system) / n;
 }
 
-const c = Number(process.argv[2] ?? 16);
+const c = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 16);
 for (const v of Object.values(variants)) await slice(v, c, 50_000);
 const per: Record<string, number[]> = { 'undici.request': [], 'outrigger request': [] };
 for (let round = 0; round < 15; round++) {
   for (const [name, v] of Object.entries(variants)) per[name]!.push(await slice(v, c, 20_000));
 }
-const med = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1]!;
-const raw = med(per['undici.request']!);
-const ours = med(per['outrigger request']!);
-const added = med(per['outrigger request']!.map((x, i) => x - per['undici.request']![i]!));
-console.log(
-  `c=${c} ${process.env.OPTS ?? ''}: undici.request ${raw.toFixed(2)} µs, outrigger ${ours.toFixed(2)} µs, added ${added.toFixed(2)} µs (CPU per request, median of 15)`,
-);
+const raw = stats(per['undici.request']!);
+const ours = stats(per['outrigger request']!);
+const added = stats(per['outrigger request']!.map((x, i) => x - per['undici.request']![i]!));
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ raw, ours, added }));
+} else {
+  console.log(
+    `c=${c} ${process.env.OPTS ?? ''}: undici.request ${fmt(raw)} µs, outrigger ${fmt(ours)} µs, added ${fmt(added)} µs (CPU per request, median (min–max) of 15)`,
+  );
+}
 await client.close();
