@@ -149,6 +149,38 @@ describe('guards in a pipeline (decision 0037)', () => {
     expect(log).toContain('settle p p-token failure');
   });
 
+  it('a classifier that throws still lets every guard settle, and its error comes back', async () => {
+    const log: string[] = [];
+    const broken = logging('b', log, {
+      classifier: {
+        classifyResult: () => {
+          throw new Error('classifier bug');
+        },
+        classifyError: () => 'failure',
+      },
+    });
+    const call = pipeline(logging('a', log), broken)(echo);
+    await expect(call('x')).rejects.toThrow('classifier bug');
+    expect(log).toEqual([
+      'admit a',
+      'admit b',
+      'settle b b-token failure',
+      'settle a a-token success',
+    ]);
+  });
+
+  it('a guard whose settle throws does not keep the guards outside it from settling', async () => {
+    const log: string[] = [];
+    const throwing = logging('t', log, {
+      settle: () => {
+        throw new Error('settle bug');
+      },
+    });
+    const call = pipeline(logging('a', log), throwing)(echo);
+    await expect(call('x')).rejects.toThrow('settle bug');
+    expect(log).toContain('settle a a-token success');
+  });
+
   it('adjacent guards cost one promise hop, not one each', async () => {
     const log: string[] = [];
     const guards = [logging('a', log), logging('b', log), logging('c', log)] as const;

@@ -105,22 +105,44 @@ function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Ser
   const settleFrom = (frame: AttemptFrame, below: number, failed: boolean, outcome: unknown) => {
     let lastClassifier: Classifier<unknown> | undefined;
     let verdict: Verdict = 'success';
+    // A classifier or guard that throws must not keep the guards outside it from settling (a
+    // bulkhead slot would leak): every guard settles, then the first error replaces the
+    // outcome, as it would have coming out of nested layers.
+    let threw = false;
+    let thrown: unknown;
     for (let i = below - 1; i >= 0; i--) {
       if (!settling[i]) continue;
       const classifier =
         classifiers[i] ?? lastClassifier ?? (defaultClassifier as Classifier<unknown>);
       if (classifier !== lastClassifier) {
         lastClassifier = classifier;
-        verdict = failed
-          ? classifier.classifyError(outcome, frame.ctx)
-          : classifier.classifyResult(outcome, frame.ctx);
+        try {
+          verdict = failed
+            ? classifier.classifyError(outcome, frame.ctx)
+            : classifier.classifyResult(outcome, frame.ctx);
+        } catch (error) {
+          // An outcome nobody could judge counts against the downstream.
+          verdict = 'failure';
+          if (!threw) thrown = error;
+          threw = true;
+        }
       }
-      guards[i]!.settle!(tokenAt(frame, i), verdict, frame);
+      try {
+        guards[i]!.settle!(tokenAt(frame, i), verdict, frame);
+      } catch (error) {
+        if (!threw) thrown = error;
+        threw = true;
+      }
     }
+    if (threw) throw thrown;
   };
 
   const refuse = (frame: AttemptFrame, at: number, error: unknown): Promise<Res> => {
-    settleFrom(frame, at, true, error);
+    try {
+      settleFrom(frame, at, true, error);
+    } catch (settleError) {
+      return Promise.reject(settleError);
+    }
     return Promise.reject(error);
   };
 
