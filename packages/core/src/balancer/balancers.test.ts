@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BALANCER_NAMES } from '../config/settings.js';
 import { AliasTable } from './alias.js';
 import { balancerByName } from './by-name.js';
 import { p2cEwma, p2cLeastRequest } from './p2c.js';
@@ -108,14 +109,7 @@ describe('AliasTable', () => {
 });
 
 describe('every balancer', () => {
-  for (const name of [
-    'p2c-ewma',
-    'p2c-least-request',
-    'round-robin',
-    'random',
-    'ring-hash',
-    'maglev',
-  ] as const) {
+  for (const name of BALANCER_NAMES) {
     it(`${name}: avoids tried endpoints while one is left, and still picks when none is`, () => {
       const set = backends(6);
       const picker = balancerByName(name, { random: seededRandom(4) }).build(set);

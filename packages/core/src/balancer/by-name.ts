@@ -8,10 +8,13 @@ import { randomBalancer } from './random-balancer.js';
 import { ringHash } from './ring-hash.js';
 import { roundRobin } from './round-robin.js';
 
+const VALID = `one of ${BALANCER_NAMES.join(', ')}, or a Balancer`;
+
 /** A built-in balancer with its defaults, by the name the `BALANCER` setting takes. */
 export function balancerByName(
   name: BalancerName,
   options: { random?: Random | undefined } = {},
+  setting = 'balancer',
 ): Balancer {
   switch (name) {
     case 'p2c-ewma':
@@ -28,9 +31,9 @@ export function balancerByName(
       return maglev(options);
     default:
       throw new ConfigInvalidError({
-        setting: 'balancer',
+        setting,
         value: name,
-        expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer object`,
+        expected: `${VALID} object`,
       });
   }
 }
@@ -38,16 +41,7 @@ export function balancerByName(
 /** The `balancer` option as the resolved config gives it: a name, or a Balancer of the user's. */
 export function toBalancer(value: unknown, setting: string, random: Random | undefined): Balancer {
   if (value === undefined) return balancerByName('p2c-ewma', { random });
-  if (typeof value === 'string') {
-    if (!(BALANCER_NAMES as readonly string[]).includes(value)) {
-      throw new ConfigInvalidError({
-        setting,
-        value,
-        expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer object`,
-      });
-    }
-    return balancerByName(value as BalancerName, { random });
-  }
+  if (typeof value === 'string') return balancerByName(value as BalancerName, { random }, setting);
   const candidate = value as Partial<Balancer> | null;
   if (
     typeof candidate !== 'object' ||
@@ -57,7 +51,7 @@ export function toBalancer(value: unknown, setting: string, random: Random | und
     throw new ConfigInvalidError({
       setting,
       value: typeof value === 'object' ? '(an object without build())' : value,
-      expected: `one of ${BALANCER_NAMES.join(', ')}, or a Balancer ({ name, build(backends) })`,
+      expected: `${VALID} ({ name, build(backends) })`,
     });
   }
   return candidate as Balancer;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Classifier } from '../classify/classifier.js';
+import { BALANCER_NAMES } from '../config/settings.js';
 import { ATTEMPT_LOG, newAttemptLog } from '../context/attempt-log.js';
 import { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
@@ -67,14 +68,7 @@ describe('loadBalancer before the first endpoint set', () => {
 
 describe('loadBalancer per attempt', () => {
   it('avoids endpoints this call already tried and records its pick in the attempt log', async () => {
-    for (const balancer of [
-      'p2c-ewma',
-      'p2c-least-request',
-      'round-robin',
-      'random',
-      'ring-hash',
-      'maglev',
-    ] as const) {
+    for (const balancer of BALANCER_NAMES) {
       const call = loadBalancer({
         service: 'svc',
         discovery: ['a:1', 'b:1', 'c:1'],

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Classifier } from '../classify/classifier.js';
 import { abortError } from '../context/abort-error.js';
 import { CallContext } from '../context/call-context.js';
+import { countingAbortControllers } from '../context/test-support/abort-controllers.js';
 import { CircuitOpenError, TimeoutError } from '../errors/errors.js';
 import { EventBus, type EventName } from '../events/events.js';
 import { ManualClock } from '../time/manual-clock.js';
@@ -140,24 +141,14 @@ describe('breaker()', () => {
   });
 
   it('creates no AbortController on any path', async () => {
-    const Real = globalThis.AbortController;
-    let created = 0;
-    globalThis.AbortController = class extends Real {
-      constructor() {
-        super();
-        created++;
-      }
-    };
-    try {
+    await countingAbortControllers(async (created) => {
       const { svc, ctx, clock, heal } = setup();
       for (let i = 0; i < 5; i++) await svc(i, ctx()).catch(() => {});
       clock.advance(1_000);
       heal();
       await svc(9, ctx());
-      expect(created).toBe(0);
-    } finally {
-      globalThis.AbortController = Real;
-    }
+      expect(created()).toBe(0);
+    });
   });
 
   it('a throwing event listener never fails the call', async () => {

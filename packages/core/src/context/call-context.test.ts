@@ -6,6 +6,7 @@ import { CallContext } from './call-context.js';
 import { NEVER_CANCELLED } from './cancellation.js';
 import { contextKey } from './context-key.js';
 import { runWithInbound } from './inbound-scope.js';
+import { countingAbortControllers } from './test-support/abort-controllers.js';
 
 describe('CallContext deadlines', () => {
   it('derives a shorter deadline from a timeout', () => {
@@ -113,23 +114,13 @@ describe('CallContext values', () => {
     expect(ctx.get(hashKey)).toBe('user-1');
   });
 
-  it('creates no AbortController unless the signal is read', () => {
-    const Real = globalThis.AbortController;
-    let created = 0;
-    globalThis.AbortController = class extends Real {
-      constructor() {
-        super();
-        created++;
-      }
-    };
-    try {
+  it('creates no AbortController unless the signal is read', async () => {
+    await countingAbortControllers((created) => {
       const ctx = CallContext.root().withTimeout(100).withAttempt(1);
       ctx.cancellation.abort(new Error('x'));
-      expect(created).toBe(0);
+      expect(created()).toBe(0);
       expect(ctx.signal.aborted).toBe(true);
-      expect(created).toBe(1);
-    } finally {
-      globalThis.AbortController = Real;
-    }
+      expect(created()).toBe(1);
+    });
   });
 });
