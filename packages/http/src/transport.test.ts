@@ -1,4 +1,4 @@
-import { CallContext, type Endpoint, ManualClock } from '@outrigger/core';
+import { CallContext, type Endpoint, isCancellationHonoured, ManualClock } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { HttpAttempt } from './attempt.js';
@@ -89,6 +89,18 @@ describe('httpTransport', () => {
     void transport(streamed, ctx);
     await expect(transport(streamed, ctx)).rejects.toBeInstanceOf(BodyReplayError);
     expect(wire.sent).toHaveLength(1);
+  });
+
+  it('is marked as honouring cancellation, and keeps it: an abort mid-flight rejects at once and closes the wire', async () => {
+    const { wire, transport } = setup();
+    expect(isCancellationHonoured(transport)).toBe(true);
+    const ctx = CallContext.root().withEndpoint(endpoint);
+    const pending = transport(get(), ctx);
+    const closed: unknown[] = [];
+    wire.sent[0]!.attempt.onConnect((reason) => closed.push(reason));
+    ctx.cancellation.abort(new Error('caller left'));
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(closed).toHaveLength(1);
   });
 
   it('fails the attempt, and stops listening, when something throws before undici has it', async () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { breaker } from '../breaker/policy.js';
+import { bulkhead } from '../bulkhead/policy.js';
 import { abortError } from '../context/abort-error.js';
 import type { CallContext } from '../context/call-context.js';
 import { retry } from '../retry/policy.js';
@@ -75,6 +77,27 @@ describe('timeout() around a service that honours cancellation (decision 0036)',
     expect(calls[0]!.ctx.cancellation.listenerCount).toBe(0);
   });
 
+  it('trusts the mark: it waits for the aborted service to reject instead of racing it', async () => {
+    const clock = new ManualClock();
+    // Marked, and slow to act on its abort: it rejects 5 ms after the deadline aborted it.
+    const svc = honoursCancellation<Service<unknown, string>>(
+      (_req, ctx) =>
+        new Promise<string>((_resolve, reject) => {
+          ctx.cancellation.add({
+            onAbort: () => void clock.setTimeout(() => reject(abortError(ctx)), 5),
+          });
+        }),
+    );
+    const call = pipeline(timeout({ totalMs: 10, clock }))(svc);
+    let settled = false;
+    const result = call(null, { clock }).finally(() => (settled = true));
+    result.catch(() => {});
+    await clock.advanceAsync(10);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(5);
+    await expect(result).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
   it('around an unmarked service, still settles at the deadline though the service never does', async () => {
     const clock = new ManualClock();
     const { svc } = controllable(false);
@@ -90,7 +113,8 @@ describe('the honours-cancellation mark through pipeline()', () => {
 
   it('built-in policies keep the mark; a policy of the user does not', () => {
     const { svc } = controllable(true);
-    expect(isCancellationHonoured(pipeline(retry(), timeout({ perTryMs: 10 }))(svc))).toBe(true);
+    const chain = pipeline(retry(), timeout({ perTryMs: 10 }), breaker(), bulkhead())(svc);
+    expect(isCancellationHonoured(chain)).toBe(true);
     expect(isCancellationHonoured(pipeline(retry(), userPolicy)(svc))).toBe(false);
     expect(isCancellationHonoured(pipeline(retry())(controllable(false).svc))).toBe(false);
   });
