@@ -12,6 +12,7 @@ import { type HttpClientOptions, resolveTransport, type TransportSettings } from
 import { isIdempotentMethod, type OutboundRequest } from './outbound.js';
 import { type EndpointDispatcher, EndpointPools } from './pools.js';
 import { httpTransport } from './transport.js';
+import { registerHeaderName } from './undici-internals.js';
 
 /** Per-call overrides, shared by `fetch` init and `request` options. */
 export interface CallOverrides {
@@ -51,6 +52,8 @@ export class ClientCore {
     this.service = this.chain.config.service;
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
     this.settings = resolveTransport(options, total);
+    if (this.settings.deadlineHeader !== undefined)
+      registerHeaderName(this.settings.deadlineHeader);
     this.pools = pools;
     pools?.configure(this.settings);
     this.#unsubscribe = pools && this.chain.discovery.subscribe(this.service, pools);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BodyReadable, parseHeaders } from './undici-internals.js';
+import { createHttpClient } from './client.js';
+import { BodyReadable, isKnownHeaderName, parseHeaders } from './undici-internals.js';
 
 describe("undici's internals that request() reuses", () => {
   it('parses raw headers as undici.request does: lower-cased names, repeats as arrays', () => {
@@ -19,5 +20,16 @@ describe("undici's internals that request() reuses", () => {
     body.push(null);
     expect(typeof (body as unknown as { dump: unknown }).dump).toBe('function');
     expect(await (body as unknown as { json(): Promise<unknown> }).json()).toEqual({ ok: true });
+  });
+
+  it('registers the deadline header as a name undici knows, once a client is made', async () => {
+    expect(isKnownHeaderName('x-test-deadline-ms')).toBe(false);
+    const client = createHttpClient({
+      service: 'known',
+      discovery: ['127.0.0.1:1'],
+      deadlineHeader: 'X-Test-Deadline-Ms',
+    });
+    expect(isKnownHeaderName('x-test-deadline-ms')).toBe(true);
+    await client.close();
   });
 });

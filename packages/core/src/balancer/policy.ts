@@ -8,6 +8,7 @@ import { ROUTE, type Route } from '../routing/route.js';
 import { type AttemptFrame, type Guard, guardPolicy, WAIT } from '../service/guard.js';
 import { namedPolicy, type Policy } from '../service/service.js';
 import type { Clock } from '../time/clock.js';
+import { nowOf } from '../time/instant.js';
 import type { Backend } from './backend.js';
 import type { PickRequest } from './balancer.js';
 import { hashString } from './hash.js';
@@ -79,7 +80,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
   const settle = (backend: Backend, verdict: Verdict, start: number, clock: Clock) => {
     if (backend.removed) return;
     if (timed) {
-      const end = clock.now();
+      const end = nowOf(clock);
       balancer.observe!(backend, end - start, verdict, end);
     }
     if (detector === undefined) return;
@@ -93,7 +94,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
    */
   const place = (frame: AttemptFrame): Backend => {
     const ctx = frame.ctx;
-    const now = stamped ? (o.clock ?? ctx.clock).now() : 0;
+    const now = stamped ? nowOf(o.clock ?? ctx.clock) : 0;
     if (
       detector !== undefined &&
       now >= detector.nextRestoreAt &&

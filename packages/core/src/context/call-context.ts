@@ -1,5 +1,6 @@
 import type { Endpoint } from '../discovery/endpoint.js';
 import { type Clock, systemClock } from '../time/clock.js';
+import { nowOf } from '../time/instant.js';
 import { Cancellation, NEVER_CANCELLED } from './cancellation.js';
 import type { ContextKey } from './context-key.js';
 import { currentInbound } from './inbound-scope.js';
@@ -89,7 +90,7 @@ export class CallContext {
   static #root(init: CallInit, ownToken: boolean, slots: Slot | undefined): CallContext {
     const clock = init.clock ?? systemClock;
     let deadline = init.deadline ?? Number.POSITIVE_INFINITY;
-    if (init.timeoutMs !== undefined) deadline = Math.min(deadline, clock.now() + init.timeoutMs);
+    if (init.timeoutMs !== undefined) deadline = Math.min(deadline, nowOf(clock) + init.timeoutMs);
     const inbound = currentInbound();
     if (inbound && inbound.deadline < deadline) deadline = inbound.deadline;
     return new CallContext(
@@ -120,7 +121,7 @@ export class CallContext {
 
   /** Milliseconds left before the deadline (negative once past, `Infinity` if none). */
   remainingMs(): number {
-    return this.deadline - this.clock.now();
+    return this.deadline - nowOf(this.clock);
   }
 
   get<T>(key: ContextKey<T>): T | undefined {
@@ -138,7 +139,7 @@ export class CallContext {
 
   /** `withDeadline(now + ms)`. */
   withTimeout(ms: number): CallContext {
-    return this.withDeadline(this.clock.now() + ms);
+    return this.withDeadline(nowOf(this.clock) + ms);
   }
 
   /** `withCancellation` and `withDeadline` in one derivation (one allocation on the hot path). */

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../time/clock.js';
+import { nowOf } from '../time/instant.js';
 import { type RateLimitPolicyOptions, resolveRateLimitOptions } from './options.js';
 
 /**
@@ -25,7 +26,7 @@ export class TokenBucket {
     this.#perMs = resolved.perSecond / 1000;
     this.#clock = options.clock ?? systemClock;
     this.#tokens = resolved.burst;
-    this.#last = this.#clock.now();
+    this.#last = nowOf(this.#clock);
   }
 
   /** Tokens available now; negative when waiters have borrowed ahead. */
@@ -66,7 +67,7 @@ export class TokenBucket {
   }
 
   #refill(): void {
-    const now = this.#clock.now();
+    const now = nowOf(this.#clock);
     const elapsed = now - this.#last;
     if (elapsed <= 0) return;
     this.#last = now;

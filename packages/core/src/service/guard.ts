@@ -1,6 +1,7 @@
 import type { Classifier, Verdict } from '../classify/classifier.js';
 import { defaultClassifier } from '../classify/classifier.js';
 import type { CallContext } from '../context/call-context.js';
+import { beginInstant, endInstant } from '../time/instant.js';
 import {
   honoursCancellation,
   isCancellationHonoured,
@@ -137,6 +138,16 @@ function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Ser
     if (threw) throw thrown;
   };
 
+  /** Settles every guard, sharing one clock reading among them (the balancer's, the breaker's). */
+  const settleInstant = (frame: AttemptFrame, failed: boolean, outcome: unknown) => {
+    const opened = beginInstant();
+    try {
+      settleFrom(frame, n, failed, outcome);
+    } finally {
+      endInstant(opened);
+    }
+  };
+
   const refuse = (frame: AttemptFrame, at: number, error: unknown): Promise<Res> => {
     try {
       settleFrom(frame, at, true, error);
@@ -166,11 +177,11 @@ function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Ser
     if (!anySettle) return pending;
     return pending.then(
       (result) => {
-        settleFrom(frame, n, false, result);
+        settleInstant(frame, false, result);
         return result;
       },
       (error: unknown) => {
-        settleFrom(frame, n, true, error);
+        settleInstant(frame, true, error);
         throw error;
       },
     );

@@ -1,4 +1,5 @@
 import { CallContext, type CallInit } from '../context/call-context.js';
+import { beginInstant, endInstant } from '../time/instant.js';
 import { type GuardPolicy, guardLayer, isGuardPolicy } from './guard.js';
 import {
   type EntryService,
@@ -54,11 +55,17 @@ export function pipeline(...policies: Policy[]): Pipeline {
     }
     const composed = inner;
     const entry = (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
-      if (ctx instanceof CallContext) return composed(req, ctx);
-      const root = CallContext.entry(ctx);
-      if (!ctx?.signal) return composed(req, root);
-      // The caller's signal got one listener from us; take it off when the call settles.
-      return composed(req, root).finally(() => root.cancellation.dispose());
+      // The policies read the clock as they start the call: one reading serves them all.
+      const opened = beginInstant();
+      try {
+        if (ctx instanceof CallContext) return composed(req, ctx);
+        const root = CallContext.entry(ctx);
+        if (!ctx?.signal) return composed(req, root);
+        // The caller's signal got one listener from us; take it off when the call settles.
+        return composed(req, root).finally(() => root.cancellation.dispose());
+      } finally {
+        endInstant(opened);
+      }
     };
     return isCancellationHonoured(composed) ? honoursCancellation(entry) : entry;
   };

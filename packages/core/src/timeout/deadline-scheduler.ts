@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../time/clock.js';
+import { nowOf } from '../time/instant.js';
 
 /**
  * Something with an absolute deadline that must be told when it passes. The scheduler links
@@ -47,7 +48,7 @@ export class DeadlineScheduler {
       bucket = { at, head: undefined, size: 0, timer: undefined };
       this.#buckets.set(at, bucket);
       const fire = bucket;
-      bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - this.#clock.now());
+      bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - nowOf(this.#clock));
       if (this.#unref) (bucket.timer as { unref?: () => void }).unref?.();
     }
     this.#last = bucket;

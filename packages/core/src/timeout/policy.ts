@@ -7,6 +7,7 @@ import {
   type Policy,
   type Service,
 } from '../service/service.js';
+import { nowOf } from '../time/instant.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { checkTimeoutOptions, type TimeoutPolicyOptions } from './options.js';
 import { TimedCall } from './timed-call.js';
@@ -30,7 +31,7 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
       const passing = isCancellationHonoured(next);
       return (req, ctx) => {
         const clock = options.clock ?? ctx.clock;
-        const now = clock.now();
+        const now = nowOf(clock);
         let own = ms;
         if (kind === 'total') {
           const override = ctx.get(CALL_OPTIONS)?.timeoutMs;
