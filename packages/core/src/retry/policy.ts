@@ -12,6 +12,7 @@ import { BudgetExhaustedError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
 import { sleep } from '../time/sleep.js';
+import { claimDeadline, settlesDeadline, type TimedCall } from '../timeout/timed-call.js';
 import { backoffDelay } from './backoff.js';
 import { type CheckedRetryOptions, checkRetryOptions, type RetryPolicyOptions } from './options.js';
 
@@ -137,11 +138,17 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
   return namedPolicy(
     'retry',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-      return (req, ctx) => {
+      // The deadline directly outside hands us its settling: our reaction settles it too.
+      return settlesDeadline((req: Req, ctx: CallContext): Promise<Res> => {
+        const deadline = claimDeadline(ctx) as TimedCall<Res> | undefined;
         budget.deposit();
-        if (checked.maxAttempts === 1 && checked.maxRequeues === 0)
-          return next(req, ctx.withAttempt(1));
-        if (ctx.get(CALL_OPTIONS)?.retry === false) return next(req, ctx.withAttempt(1));
+        if (
+          (checked.maxAttempts === 1 && checked.maxRequeues === 0) ||
+          ctx.get(CALL_OPTIONS)?.retry === false
+        ) {
+          const only = next(req, ctx.withAttempt(1));
+          return deadline ? deadline.passOn(only) : only;
+        }
         // The log is ours to settle when the logical call ends, unless an outer policy made it.
         const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
         const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
@@ -149,30 +156,35 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
         return next(req, first).then(
           (result) => {
             const verdict = classifier.classifyResult(result, ctx);
-            if (!final(verdict, ctx))
-              return slow(next, req, ctx, first, owned, {
+            if (!final(verdict, ctx)) {
+              const rest = slow(next, req, ctx, first, owned, {
                 result,
                 error: undefined,
                 failed: false,
                 verdict,
               });
+              return deadline ? deadline.passOn(rest) : rest;
+            }
             if (owned) settleAttemptLog(owned);
-            return result;
+            return deadline ? deadline.onValue(result) : result;
           },
           (error: unknown) => {
             const verdict = classifier.classifyError(error, ctx);
-            if (!final(verdict, ctx))
-              return slow(next, req, ctx, first, owned, {
+            if (!final(verdict, ctx)) {
+              const rest = slow(next, req, ctx, first, owned, {
                 result: undefined,
                 error,
                 failed: true,
                 verdict,
               });
+              return deadline ? deadline.passOn(rest) : rest;
+            }
             if (owned) settleAttemptLog(owned);
+            if (deadline) return deadline.onError(error);
             throw error;
           },
         );
-      };
+      });
     },
     { keepsCancellation: true },
   );

@@ -5,6 +5,7 @@ import { contextKey } from '../context/context-key.js';
 import { type Guard, guardPolicy, WAIT } from './guard.js';
 import { pipeline } from './pipeline.js';
 import type { Service } from './service.js';
+import { ticksToSettle } from './test-support/ticks.js';
 
 const MARK = contextKey<string>('test.mark');
 const failing: Classifier = {
@@ -28,20 +29,6 @@ function logging(name: string, log: string[], opts: Partial<Guard<string>> = {})
 }
 
 const echo: Service<string, string> = async (req, ctx) => `${req}${ctx.get(MARK) ?? ''}`;
-
-async function ticksToSettle(promise: Promise<unknown>): Promise<number> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  let ticks = 0;
-  while (!done) {
-    await Promise.resolve();
-    ticks++;
-  }
-  return ticks;
-}
 
 describe('guards in a pipeline (decision 0037)', () => {
   it('admit outermost first, settle innermost first, each with its token and verdict', async () => {

@@ -11,6 +11,7 @@ import {
   type Policy,
   type Service,
 } from '../service/service.js';
+import { ticksToSettle } from '../service/test-support/ticks.js';
 import { ManualClock, settle } from '../time/manual-clock.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { timeout } from './policy.js';
@@ -132,3 +133,84 @@ describe('the honours-cancellation mark through pipeline()', () => {
     expect(await result).toMatchObject({ code: 'TIMEOUT' });
   });
 });
+
+describe('a total deadline directly around retry hands it the settling (decision 0040)', () => {
+  const fastRetry = (clock: ManualClock) =>
+    retry({ clock, backoff: { baseMs: 10, maxMs: 10, jitter: 'none' }, random: () => 0.5 });
+
+  it('adds no promise hop of its own, and leaves nothing scheduled', async () => {
+    const clock = new ManualClock();
+    const svc = honoursCancellation<Service<unknown, string>>(async () => 'ok');
+    const handed = pipeline(timeout({ totalMs: 1_000, clock }), fastRetry(clock))(svc);
+    // A user policy in between takes the hand-over away: the deadline reacts itself.
+    const between: Policy = (next) => keepMark(next);
+    const kept = pipeline(timeout({ totalMs: 1_000, clock }), between, fastRetry(clock))(svc);
+    const handedTicks = await ticksToSettle(handed(null, { clock }));
+    const keptTicks = await ticksToSettle(kept(null, { clock }));
+    expect(handedTicks).toBeLessThan(keptTicks);
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
+  it('settles the deadline on every way out: failure, retries spent, a retry that succeeds', async () => {
+    const clock = new ManualClock();
+    let n = 0;
+    const svc = honoursCancellation<Service<unknown, string>>(async () => {
+      n++;
+      if (n % 3 !== 0) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+      return 'ok';
+    });
+    const call = pipeline(timeout({ totalMs: 1_000, clock }), fastRetry(clock))(svc);
+    const first = call(null, { clock });
+    await clock.advanceAsync(100, 5);
+    await expect(first).resolves.toBe('ok');
+    const noRetry = pipeline(
+      timeout({ totalMs: 1_000, clock }),
+      retry({ clock, maxAttempts: 1 }),
+    )(svc);
+    await expect(noRetry(null, { clock })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
+  it('still ends the call at the deadline while a retry hangs, with TIMEOUT', async () => {
+    const clock = new ManualClock();
+    let attempts = 0;
+    const svc = honoursCancellation<Service<unknown, string>>(
+      (_req, ctx) =>
+        new Promise<string>((_resolve, reject) => {
+          if (++attempts === 1) reject(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+          else ctx.cancellation.add({ onAbort: () => reject(abortError(ctx)) });
+        }),
+    );
+    const call = pipeline(timeout({ totalMs: 700, clock }), fastRetry(clock))(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(700, 50);
+    expect(await result).toMatchObject({ code: 'TIMEOUT', kind: 'total' });
+    expect(attempts).toBe(2);
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
+  it('is claimed by the outer of two nested retries, so the deadline bounds them both', async () => {
+    const clock = new ManualClock();
+    let attempts = 0;
+    const svc = honoursCancellation<Service<unknown, string>>(async () => {
+      attempts++;
+      throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+    });
+    const call = pipeline(
+      timeout({ totalMs: 100, clock }),
+      fastRetry(clock),
+      fastRetry(clock),
+    )(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(1_000, 5);
+    const error = await result;
+    expect(['TIMEOUT', 'BUDGET_EXHAUSTED', 'ECONNRESET']).toContain(error.code);
+    expect(attempts).toBeGreaterThan(1);
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+});
+
+/** A user policy that passes straight through and keeps the cancellation mark. */
+function keepMark<Req, Res>(next: Service<Req, Res>): Service<Req, Res> {
+  return honoursCancellation<Service<Req, Res>>((req, ctx) => next(req, ctx));
+}

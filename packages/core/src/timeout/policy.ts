@@ -10,7 +10,7 @@ import {
 import { nowOf } from '../time/instant.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { checkTimeoutOptions, type TimeoutPolicyOptions } from './options.js';
-import { TimedCall } from './timed-call.js';
+import { isDeadlineSettled, TimedCall } from './timed-call.js';
 
 /**
  * Enforces a deadline: `timeout({ totalMs })` for the logical call (outside retries),
@@ -29,6 +29,8 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
       // Around a service that honours cancellation, the deadline aborts it and passes its
       // rejection on; around any other, the deadline races it (decision 0036).
       const passing = isCancellationHonoured(next);
+      // A total deadline around a service that settles it (retry) adds no reaction of its own.
+      const handsOver = passing && kind === 'total' && isDeadlineSettled(next);
       return (req, ctx) => {
         const clock = options.clock ?? ctx.clock;
         const now = nowOf(clock);
@@ -54,13 +56,17 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
         const call = new TimedCall<Res>(ctx, effectiveKind, timeoutMs, schedulerFor(clock), events);
         const promise = passing ? undefined : call.promise();
         call.start(deadline);
+        if (handsOver) call.offer();
         let pending: Promise<Res>;
         try {
           pending = next(req, ctx.withScope(call, deadline));
         } catch (error) {
+          // Thrown before anything could settle the deadline: settle it here, claimed or not.
           pending = Promise.reject(error);
+          return call.passOn(pending);
         }
-        const passed = pending.then(call.onValue, call.onError);
+        if (handsOver) return pending;
+        const passed = call.passOn(pending);
         return promise ?? passed;
       };
     },

@@ -22,8 +22,42 @@ function capture(resolve: (value: unknown) => void, reject: (error: unknown) => 
   capturing = undefined;
 }
 
+const SETTLES_DEADLINE = Symbol('outrigger.settlesDeadline');
+
+/**
+ * Marks a service that claims the deadline its context carries (`claimDeadline`) and settles it
+ * on every way out, as the retry policy does from the reaction it has anyway. A total deadline
+ * directly around such a service then hands it the settling instead of adding a promise
+ * reaction and two closures of its own (~250 B per call, decision 0040).
+ */
+export function settlesDeadline<S extends object>(service: S): S {
+  Object.defineProperty(service, SETTLES_DEADLINE, { value: true });
+  return service;
+}
+
+export function isDeadlineSettled(service: object): boolean {
+  return (service as Record<symbol, unknown>)[SETTLES_DEADLINE] === true;
+}
+
+/**
+ * The deadline handed to the service `ctx` was made for, if one was handed over and nobody has
+ * claimed it yet: the caller must then pass its outcome through `onValue`/`onError` once, on
+ * every path. An inner service given the same context finds it claimed.
+ */
+export function claimDeadline(ctx: CallContext): TimedCall<unknown> | undefined {
+  const token = ctx.cancellation;
+  return token instanceof TimedCall && token.claim() ? token : undefined;
+}
+
+enum Handoff {
+  Kept = 0,
+  Offered = 1,
+  Claimed = 2,
+}
+
 export class TimedCall<Res> extends Cancellation implements Expirable {
   #settled = false;
+  #handoff = Handoff.Kept;
   deadlinePrev: Expirable | undefined = undefined;
   deadlineNext: Expirable | undefined = undefined;
   deadlineBucket: Bucket | undefined = undefined;
@@ -71,21 +105,41 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
     this.attachTo(this.#ctx.cancellation);
   }
 
+  /** Offers the settling to the service inside (see `settlesDeadline`). */
+  offer(): void {
+    this.#handoff = Handoff.Offered;
+  }
+
+  /** @internal `claimDeadline`: true once, for the first claimant of an offered deadline */
+  claim(): boolean {
+    if (this.#handoff !== Handoff.Offered) return false;
+    this.#handoff = Handoff.Claimed;
+    return true;
+  }
+
+  /** The pair of reactions for an inner promise, for a caller that has none of its own. */
+  passOn(pending: Promise<Res>): Promise<Res> {
+    return pending.then(
+      (value) => this.onValue(value),
+      (error: unknown) => this.onError(error),
+    );
+  }
+
   /**
    * The inner service's value: passed through (or, racing, resolved) if nothing decided first;
    * after a deadline or abort, passing throws the decided error and racing drops the value.
    */
-  readonly onValue = (value: Res): Res => {
+  onValue(value: Res): Res {
     if (this.#finish()) {
       this.#resolve?.(value);
       return value;
     }
     if (this.#reject === undefined) throw this.#error;
     return value;
-  };
+  }
 
   /** The inner service's error, handled as `onValue` handles a value; never rethrown when racing. */
-  readonly onError = (error: unknown): Res => {
+  onError(error: unknown): Res {
     if (this.#finish()) {
       if (this.#reject === undefined) throw error;
       this.#reject(error);
@@ -93,7 +147,7 @@ export class TimedCall<Res> extends Cancellation implements Expirable {
     }
     if (this.#reject === undefined) throw this.#error;
     return undefined as Res;
-  };
+  }
 
   expire(): void {
     if (this.#settled) return;
