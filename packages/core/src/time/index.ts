@@ -1,5 +1,5 @@
 export type { Clock, TimerHandle } from './clock.js';
 export { systemClock } from './clock.js';
-export { beginInstant, endInstant, nowOf } from './instant.js';
+export { nowOf } from './instant.js';
 export { ManualClock, settle } from './manual-clock.js';
 export { sleep } from './sleep.js';

@@ -189,6 +189,24 @@ describe('a total deadline directly around retry hands it the settling (decision
     expect(schedulerFor(clock).size.entries).toBe(0);
   });
 
+  it('a service that throws at once still rejects with its error, racing or passing', async () => {
+    const clock = new ManualClock();
+    const boom = (): Service<unknown, string> => () => {
+      throw new Error('boom');
+    };
+    // Two services: marking one marks that function itself.
+    for (const svc of [boom(), honoursCancellation(boom())]) {
+      const alone = pipeline(timeout({ totalMs: 100, clock }))(svc);
+      const retried = pipeline(
+        timeout({ totalMs: 100, clock }),
+        retry({ clock, maxAttempts: 1 }),
+      )(svc);
+      await expect(alone(null, { clock })).rejects.toThrow('boom');
+      await expect(retried(null, { clock })).rejects.toThrow('boom');
+    }
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
   it('is claimed by the outer of two nested retries, so the deadline bounds them both', async () => {
     const clock = new ManualClock();
     let attempts = 0;

@@ -58,14 +58,15 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
         call.start(deadline);
         if (handsOver) call.offer();
         let pending: Promise<Res>;
+        let handed = handsOver;
         try {
           pending = next(req, ctx.withScope(call, deadline));
         } catch (error) {
-          // Thrown before anything could settle the deadline: settle it here, claimed or not.
+          // Thrown before anything could settle the deadline: it settles here, claimed or not.
           pending = Promise.reject(error);
-          return call.passOn(pending);
+          handed = false;
         }
-        if (handsOver) return pending;
+        if (handed) return pending;
         const passed = call.passOn(pending);
         return promise ?? passed;
       };
