@@ -25,6 +25,19 @@ export interface PolicyTraits {
 const HONOURS_CANCELLATION = Symbol.for('outrigger.honoursCancellation');
 const KEEPS_CANCELLATION = Symbol.for('outrigger.keepsCancellation');
 
+/**
+ * Sets a boolean trait on a function itself, not on a wrapper, so that marking a service or a
+ * policy adds nothing to its calls. `hasTrait` reads it back.
+ */
+export function setTrait<F extends object>(fn: F, trait: symbol): F {
+  Object.defineProperty(fn, trait, { value: true });
+  return fn;
+}
+
+export function hasTrait(fn: object, trait: symbol): boolean {
+  return (fn as Record<symbol, unknown>)[trait] === true;
+}
+
 /** Names a policy for `describe()` without wrapping it. */
 export function namedPolicy<P extends (next: Service<never, never>) => unknown>(
   name: string,
@@ -32,7 +45,7 @@ export function namedPolicy<P extends (next: Service<never, never>) => unknown>(
   traits: PolicyTraits = {},
 ): P & { readonly policyName: string } {
   Object.defineProperty(policy, 'policyName', { value: name, enumerable: true });
-  if (traits.keepsCancellation) Object.defineProperty(policy, KEEPS_CANCELLATION, { value: true });
+  if (traits.keepsCancellation) setTrait(policy, KEEPS_CANCELLATION);
   return policy as P & { readonly policyName: string };
 }
 
@@ -44,14 +57,13 @@ export function namedPolicy<P extends (next: Service<never, never>) => unknown>(
  * if it keeps that promise, or a deadline around it ends only when it does.
  */
 export function honoursCancellation<S extends Service<never, unknown>>(service: S): S {
-  Object.defineProperty(service, HONOURS_CANCELLATION, { value: true });
-  return service;
+  return setTrait(service, HONOURS_CANCELLATION);
 }
 
 export function isCancellationHonoured(service: Service<never, unknown>): boolean {
-  return (service as unknown as Record<symbol, unknown>)[HONOURS_CANCELLATION] === true;
+  return hasTrait(service, HONOURS_CANCELLATION);
 }
 
 export function keepsCancellation(policy: Policy): boolean {
-  return (policy as unknown as Record<symbol, unknown>)[KEEPS_CANCELLATION] === true;
+  return hasTrait(policy, KEEPS_CANCELLATION);
 }

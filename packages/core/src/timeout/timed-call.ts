@@ -3,6 +3,7 @@ import type { CallContext } from '../context/call-context.js';
 import { Cancellation } from '../context/cancellation.js';
 import { TimeoutError, type TimeoutKind } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
+import { hasTrait, setTrait } from '../service/service.js';
 import type { Bucket, DeadlineScheduler, Expirable } from './deadline-scheduler.js';
 
 /**
@@ -31,12 +32,11 @@ const SETTLES_DEADLINE = Symbol('outrigger.settlesDeadline');
  * reaction and two closures of its own (~250 B per call, decision 0040).
  */
 export function settlesDeadline<S extends object>(service: S): S {
-  Object.defineProperty(service, SETTLES_DEADLINE, { value: true });
-  return service;
+  return setTrait(service, SETTLES_DEADLINE);
 }
 
 export function isDeadlineSettled(service: object): boolean {
-  return (service as Record<symbol, unknown>)[SETTLES_DEADLINE] === true;
+  return hasTrait(service, SETTLES_DEADLINE);
 }
 
 /**
