@@ -48,11 +48,17 @@ function start(ctx = CallContext.root(), sinks?: BodySinks) {
   let done = 0;
   const request = new OutboundRequest('GET', '/', [], null, true);
   request.bodySinks = sinks;
-  const attempt = new HttpAttempt(ctx, request);
-  attempt.open().then(
-    (value) => (settled = { value }),
-    (error) => (settled = { error }),
-  );
+  const attempt = new HttpAttempt(ctx, request, {
+    resolve: (value) => {
+      if (settled) throw new Error('settled twice');
+      settled = { value };
+    },
+    reject: (error) => {
+      if (settled) throw new Error('settled twice');
+      settled = { error };
+    },
+  });
+  attempt.listen();
   attempt.owner = { attemptDone: () => done++ };
   return { attempt, settled: () => settled, done: () => done };
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AbortListener, abortError, type CallContext } from '@outrigger/core';
+import { type AbortListener, abortError, type CallContext, type Settler } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import type { HttpOutcome } from './classify.js';
 import type { OutboundRequest } from './outbound.js';
@@ -39,19 +39,6 @@ export const MAX_DRAIN_BYTES = 64 * 1024;
  */
 export const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
-/**
- * The promise executor shared by every attempt, so that making an attempt's promise allocates
- * no closure: `open()` parks the attempt here for the synchronous executor call.
- */
-let opening: HttpAttempt | undefined;
-function captureSettlers(
-  resolve: (value: HttpAttempt) => void,
-  reject: (error: unknown) => void,
-): void {
-  opening!.settlers(resolve, reject);
-  opening = undefined;
-}
-
 enum Phase {
   Waiting = 0,
   Streaming = 1,
@@ -65,9 +52,10 @@ enum Phase {
  * abort (deadline, caller, hedge loser) reaches the wire through the abort undici hands the
  * handler, so no AbortSignal is ever created for it (docs/decisions/0031 and 0035).
  *
- * The promise resolves at the response head. undici delivers the first body bytes in the same
- * tick, before any `await` resumes, so they go to a sink made at the head (`BodySinks`), or are
- * buffered (up to 64 KiB, then the connection is paused) until a sink attaches.
+ * Its settler is told at the response head, from inside undici's callback (decision 0041).
+ * undici delivers the first body bytes in the same tick, before any `await` resumes, so they go
+ * to a sink made at the head (`BodySinks`), or are buffered (up to 64 KiB, then the connection
+ * is paused) until a sink attaches.
  */
 export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, HttpOutcome {
   statusCode = 0;
@@ -79,8 +67,8 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   readonly request: OutboundRequest;
   /** Set by the dispatcher (the endpoint's pool entry); told when the attempt is over. */
   owner: AttemptOwner | undefined;
-  #resolve: ((value: HttpAttempt) => void) | undefined;
-  #reject: ((error: unknown) => void) | undefined;
+  /** Told of the head, or of an error or abort before it; cleared once told. */
+  #settler: Settler<HttpAttempt> | undefined;
   /** undici's abort for this request, from `onConnect`. */
   #wireAbort: ((reason?: Error) => void) | undefined;
   /** undici's resume for this connection, from `onHeaders`. */
@@ -98,27 +86,16 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   #provisional = false;
   #discarding = false;
 
-  constructor(ctx: CallContext, request: OutboundRequest) {
+  constructor(ctx: CallContext, request: OutboundRequest, settler: Settler<HttpAttempt>) {
     this.ctx = ctx;
     this.request = request;
     this.owner = undefined;
+    this.#settler = settler;
   }
 
-  /**
-   * The attempt's promise, settled at the response head (or by an error or abort before it).
-   * Listens to the call's cancellation from here on. Call once, before dispatching.
-   */
-  open(): Promise<HttpAttempt> {
-    opening = this;
-    const promise = new Promise<HttpAttempt>(captureSettlers);
+  /** Listens to the call's cancellation from here on. Call once, before dispatching. */
+  listen(): void {
     this.ctx.cancellation.add(this);
-    return promise;
-  }
-
-  /** @internal the shared executor hands over the promise's settlers */
-  settlers(resolve: (value: HttpAttempt) => void, reject: (error: unknown) => void): void {
-    this.#resolve = resolve;
-    this.#reject = reject;
   }
 
   // --- undici handler -------------------------------------------------------------------------
@@ -149,9 +126,8 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
       this.#sink = sinks.sinkFor(this);
       this.#provisional = true;
     }
-    const resolve = this.#resolve;
-    this.#settle();
-    resolve?.(this);
+    const settler = this.#settle();
+    settler?.resolve(this);
     return !this.#paused;
   }
 
@@ -185,12 +161,8 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   }
 
   onError(error: Error): void {
-    const reject = this.#reject;
-    if (reject) {
-      this.#settle();
-      // Our own abort arrives back here as its reason: surface the call's abort error.
-      reject(this.ctx.aborted ? abortError(this.ctx) : error);
-    }
+    // Our own abort arrives back here as its reason: surface the call's abort error.
+    this.#settle()?.reject(this.ctx.aborted ? abortError(this.ctx) : error);
     if (this.#phase === Phase.Streaming) {
       this.#phase = Phase.Failed;
       this.#error = error;
@@ -203,11 +175,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
 
   /** The call's cancellation fired before the response head: reject now, cancel on the wire. */
   onAbort(): void {
-    const reject = this.#reject;
-    if (!reject) return;
-    this.#settle();
+    const settler = this.#settle();
+    if (settler === undefined) return;
     const error = abortError(this.ctx);
-    reject(error);
+    settler.reject(error);
     this.abortWire(error);
   }
 
@@ -278,10 +249,13 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
     this.abortWire(new Error('outrigger: response body discarded'));
   }
 
-  #settle(): void {
-    this.#resolve = undefined;
-    this.#reject = undefined;
+  /** The settler, taken (undefined once told): the head, an error or an abort tells it once. */
+  #settle(): Settler<HttpAttempt> | undefined {
+    const settler = this.#settler;
+    if (settler === undefined) return undefined;
+    this.#settler = undefined;
     this.ctx.cancellation.remove(this);
+    return settler;
   }
 
   #finish(): void {

@@ -2,7 +2,9 @@ import {
   CALL_OPTIONS,
   CallContext,
   ClientClosedError,
+  type DirectService,
   type Disposer,
+  directOf,
   REQUEST_INFO,
 } from '@outrigger/core';
 import type { HttpAttempt } from './attempt.js';
@@ -36,6 +38,8 @@ export class ClientCore {
   readonly service: string;
   readonly settings: TransportSettings;
   readonly chain: HttpChain;
+  /** The chain's direct form: a facade hands it the settler of the promise it returns. */
+  readonly direct: DirectService<OutboundRequest, HttpAttempt>;
   /** The client's own pools; undefined for the interceptor, whose attempts go downstream. */
   readonly pools: EndpointPools | undefined;
   readonly #unsubscribe: Disposer | undefined;
@@ -49,6 +53,7 @@ export class ClientCore {
     const classifier = createHttpClassifier(draft.classifyResponse);
     const transport = httpTransport((downstream ?? pools)!, draft);
     this.chain = createHttpChain(options, transport, classifier);
+    this.direct = directOf(this.chain.call);
     this.service = this.chain.config.service;
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
     this.settings = resolveTransport(options, total);

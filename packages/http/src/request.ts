@@ -1,6 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { type Cancellation, FaultInjectedError, isOutriggerError } from '@outrigger/core';
+import {
+  type Cancellation,
+  FaultInjectedError,
+  isOutriggerError,
+  type Settler,
+} from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import type { BodySinks, HttpAttempt } from './attempt.js';
 import { prepareBody } from './body.js';
@@ -32,9 +37,7 @@ export interface ResponseData {
  * undici.request); refusals reject with typed errors, network failures with undici's error,
  * a caller's abort with the signal's reason.
  *
- * One per client. A call without a signal (the common case) settles through two handlers made
- * here once, so it allocates no closures of its own; one with a signal needs its context to
- * keep the signal wired to the body, and gets its own pair.
+ * One per client. A call is one `PendingRequest`, the settler its chain tells directly.
  */
 export class RequestFacade implements BodySinks {
   readonly #core: ClientCore;
@@ -55,16 +58,6 @@ export class RequestFacade implements BodySinks {
   sinkFor(attempt: HttpAttempt): ResponseBody {
     return new ResponseBody(attempt, attempt.request.method === 'HEAD');
   }
-
-  readonly #answered = (attempt: HttpAttempt): ResponseData => {
-    this.#core.settled();
-    return toData(attempt, undefined);
-  };
-
-  readonly #failed = (error: unknown): ResponseData => {
-    this.#core.settled();
-    return failed(error, undefined);
-  };
 
   #start(input: string | URL, options: RequestOptions | undefined): Promise<ResponseData> {
     const core = this.#core;
@@ -104,18 +97,75 @@ export class RequestFacade implements BodySinks {
     req.bodySinks = this;
     const signal = options?.signal ?? undefined;
     const ctx = core.context(req, signal, options);
-    if (signal === undefined) return core.call(req, ctx).then(this.#answered, this.#failed);
-    return core.call(req, ctx).then(
-      (attempt) => {
-        core.settled();
-        return toData(attempt, ctx.cancellation);
-      },
-      (error: unknown) => {
-        core.settled();
-        ctx.cancellation.dispose();
-        return failed(error, signal);
-      },
+    const call = new PendingRequest(
+      core,
+      signal,
+      signal === undefined ? undefined : ctx.cancellation,
     );
+    opening = call;
+    const promise = new Promise<ResponseData>(captureSettlers);
+    core.direct(req, ctx, call);
+    return promise;
+  }
+}
+
+/**
+ * The promise executor shared by every call, so that making a call's promise allocates no
+ * closure: `#send` parks the call here for the synchronous executor call.
+ */
+let opening: PendingRequest | undefined;
+function captureSettlers(
+  resolve: (value: ResponseData) => void,
+  reject: (error: unknown) => void,
+): void {
+  opening!.settlers(resolve, reject);
+  opening = undefined;
+}
+
+/**
+ * One `request()` call, and the settler the chain tells at the response head: the whole chain
+ * settles the caller's promise with no promise reaction of its own (decision 0041). A call with
+ * a signal keeps its cancellation wired to the body, and drops it on failure.
+ */
+class PendingRequest implements Settler<HttpAttempt> {
+  readonly #core: ClientCore;
+  readonly #signal: AbortSignal | undefined;
+  readonly #cancellation: Cancellation | undefined;
+  #resolve: ((value: ResponseData) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+
+  constructor(
+    core: ClientCore,
+    signal: AbortSignal | undefined,
+    cancellation: Cancellation | undefined,
+  ) {
+    this.#core = core;
+    this.#signal = signal;
+    this.#cancellation = cancellation;
+  }
+
+  settlers(resolve: (value: ResponseData) => void, reject: (error: unknown) => void): void {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(attempt: HttpAttempt): void {
+    this.#core.settled();
+    try {
+      this.#resolve!(toData(attempt, this.#cancellation));
+    } catch (error) {
+      this.#reject!(error);
+    }
+  }
+
+  reject(error: unknown): void {
+    this.#core.settled();
+    this.#cancellation?.dispose();
+    try {
+      this.#resolve!(failed(error, this.#signal));
+    } catch (thrown) {
+      this.#reject!(thrown);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import {
   abortError,
+  type DirectService,
+  directService,
   honoursCancellation,
   NoEndpointsError,
   OutriggerError,
@@ -17,8 +19,8 @@ const TIMER_STEP_MS = 1_000;
 
 /**
  * The innermost service: sends one attempt to `ctx.endpoint` through undici's dispatcher
- * handler API and resolves at the response head with the attempt itself (the outcome the
- * classifier judges; its body follows). Cancellation registers the attempt as a listener on
+ * handler API and settles at the response head with the attempt itself (the outcome the
+ * classifier judges; its body follows). Its direct form hands the attempt its caller's settler. Cancellation registers the attempt as a listener on
  * `ctx.cancellation`, so an expired deadline or a caller's abort calls the abort undici handed
  * the attempt and the server sees the request closed, with no AbortSignal made for it.
  */
@@ -28,11 +30,11 @@ export function httpTransport(
 ): Service<OutboundRequest, HttpAttempt> {
   const deadlineHeader = settings.deadlineHeader;
   // An abort rejects the attempt at once (`HttpAttempt.onAbort`), so deadlines need not race it.
-  return honoursCancellation<Service<OutboundRequest, HttpAttempt>>((req, ctx) => {
-    if (ctx.aborted) return Promise.reject(abortError(ctx));
+  const send: DirectService<OutboundRequest, HttpAttempt> = (req, ctx, settler) => {
+    if (ctx.aborted) return settler.reject(abortError(ctx));
     const endpoint = ctx.endpoint;
     if (endpoint === undefined) {
-      return Promise.reject(
+      return settler.reject(
         new NoEndpointsError({
           service: ctx.service,
           reason:
@@ -41,14 +43,14 @@ export function httpTransport(
       );
     }
     if (req.streamed) {
-      if (req.bodyTaken) return Promise.reject(new BodyReplayError(ctx.service));
+      if (req.bodyTaken) return settler.reject(new BodyReplayError(ctx.service));
       req.bodyTaken = true;
     }
     // One clock read per attempt (~60 ns), shared by the deadline header and undici's timers.
     const remaining =
       ctx.deadline === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : ctx.remainingMs();
-    const attempt = new HttpAttempt(ctx, req);
-    const promise = attempt.open();
+    const attempt = new HttpAttempt(ctx, req, settler);
+    attempt.listen();
     try {
       dispatcher.dispatch(endpoint, dispatchOptions(req, remaining, deadlineHeader), attempt);
     } catch (error) {
@@ -56,8 +58,8 @@ export function httpTransport(
       // fails the attempt as a wire error would, and takes it off the cancellation.
       attempt.onError(error as Error);
     }
-    return promise;
-  });
+  };
+  return honoursCancellation(directService(send));
 }
 
 function dispatchOptions(

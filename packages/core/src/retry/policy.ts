@@ -10,9 +10,9 @@ import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
+import { directOf, directService, type Settler } from '../service/direct.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
 import { sleep } from '../time/sleep.js';
-import { claimDeadline, settlesDeadline, type TimedCall } from '../timeout/timed-call.js';
 import { backoffDelay } from './backoff.js';
 import { type CheckedRetryOptions, checkRetryOptions, type RetryPolicyOptions } from './options.js';
 
@@ -122,8 +122,8 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     }
   }
 
-  /** Made only once a first outcome was retryable, so the success path allocates no closure for it. */
-  function slow<Req, Res>(
+  /** Entered only after a first retryable outcome, and never inside the attempt's own callback. */
+  async function later<Req, Res>(
     next: Service<Req, Res>,
     req: Req,
     ctx: CallContext,
@@ -131,59 +131,107 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     owned: AttemptLog | undefined,
     outcome: Outcome,
   ): Promise<Res> {
-    const rest = again(next, req, ctx, first, outcome);
-    return owned ? rest.finally(() => settleAttemptLog(owned)) : rest;
+    // The first attempt may have answered from inside its transport (a socket callback): the
+    // next one starts from a clean stack.
+    await Promise.resolve();
+    try {
+      return await again(next, req, ctx, first, outcome);
+    } finally {
+      if (owned) settleAttemptLog(owned);
+    }
+  }
+
+  /**
+   * The first attempt's settler: one object per call instead of a reaction and two closures.
+   * A final outcome goes straight out; a retryable one goes on to `later`.
+   */
+  class FirstAttempt<Req, Res> implements Settler<Res> {
+    readonly #next: Service<Req, Res>;
+    readonly #req: Req;
+    readonly #ctx: CallContext;
+    readonly #first: CallContext;
+    readonly #owned: AttemptLog | undefined;
+    readonly #outer: Settler<Res>;
+
+    constructor(
+      next: Service<Req, Res>,
+      req: Req,
+      ctx: CallContext,
+      first: CallContext,
+      owned: AttemptLog | undefined,
+      outer: Settler<Res>,
+    ) {
+      this.#next = next;
+      this.#req = req;
+      this.#ctx = ctx;
+      this.#first = first;
+      this.#owned = owned;
+      this.#outer = outer;
+    }
+
+    resolve(result: Res): void {
+      let verdict: Verdict;
+      try {
+        verdict = classifier.classifyResult(result, this.#ctx);
+      } catch (error) {
+        this.#end(true, error);
+        return;
+      }
+      if (final(verdict, this.#ctx)) this.#end(false, result);
+      else this.#retry({ result, error: undefined, failed: false, verdict });
+    }
+
+    reject(error: unknown): void {
+      let verdict: Verdict;
+      try {
+        verdict = classifier.classifyError(error, this.#ctx);
+      } catch (classifyError) {
+        this.#end(true, classifyError);
+        return;
+      }
+      if (final(verdict, this.#ctx)) this.#end(true, error);
+      else this.#retry({ result: undefined, error, failed: true, verdict });
+    }
+
+    #end(failed: boolean, outcome: unknown): void {
+      if (this.#owned) {
+        try {
+          settleAttemptLog(this.#owned);
+        } catch (error) {
+          failed = true;
+          outcome = error;
+        }
+      }
+      if (failed) this.#outer.reject(outcome);
+      else this.#outer.resolve(outcome as Res);
+    }
+
+    #retry(outcome: Outcome): void {
+      const outer = this.#outer;
+      later(this.#next, this.#req, this.#ctx, this.#first, this.#owned, outcome).then(
+        (value) => outer.resolve(value),
+        (error: unknown) => outer.reject(error),
+      );
+    }
   }
 
   return namedPolicy(
     'retry',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-      // The deadline directly outside hands us its settling: our reaction settles it too.
-      return settlesDeadline((req: Req, ctx: CallContext): Promise<Res> => {
-        const deadline = claimDeadline(ctx) as TimedCall<Res> | undefined;
+      const inner = directOf(next);
+      return directService<Req, Res>((req, ctx, settler) => {
         budget.deposit();
         if (
           (checked.maxAttempts === 1 && checked.maxRequeues === 0) ||
           ctx.get(CALL_OPTIONS)?.retry === false
         ) {
-          const only = next(req, ctx.withAttempt(1));
-          return deadline ? deadline.passOn(only) : only;
+          inner(req, ctx.withAttempt(1), settler);
+          return;
         }
         // The log is ours to settle when the logical call ends, unless an outer policy made it.
         const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
         const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
-        // The first attempt runs on two closures, not an async frame: it is the common case.
-        return next(req, first).then(
-          (result) => {
-            const verdict = classifier.classifyResult(result, ctx);
-            if (!final(verdict, ctx)) {
-              const rest = slow(next, req, ctx, first, owned, {
-                result,
-                error: undefined,
-                failed: false,
-                verdict,
-              });
-              return deadline ? deadline.passOn(rest) : rest;
-            }
-            if (owned) settleAttemptLog(owned);
-            return deadline ? deadline.onValue(result) : result;
-          },
-          (error: unknown) => {
-            const verdict = classifier.classifyError(error, ctx);
-            if (!final(verdict, ctx)) {
-              const rest = slow(next, req, ctx, first, owned, {
-                result: undefined,
-                error,
-                failed: true,
-                verdict,
-              });
-              return deadline ? deadline.passOn(rest) : rest;
-            }
-            if (owned) settleAttemptLog(owned);
-            if (deadline) return deadline.onError(error);
-            throw error;
-          },
-        );
+        inner(req, first, new FirstAttempt(next, req, ctx, first, owned, settler));
       });
     },
     { keepsCancellation: true },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Classifier, Verdict } from '../classify/classifier.js';
 import { CallContext } from '../context/call-context.js';
 import { contextKey } from '../context/context-key.js';
+import { directService } from './direct.js';
 import { type Guard, guardPolicy, WAIT } from './guard.js';
 import { pipeline } from './pipeline.js';
 import type { Service } from './service.js';
@@ -168,14 +169,17 @@ describe('guards in a pipeline (decision 0037)', () => {
     expect(log).toContain('settle a a-token success');
   });
 
-  it('adjacent guards cost one promise hop, not one each', async () => {
+  it('guards add no promise hop of their own, fused or nested (decision 0041)', async () => {
     const log: string[] = [];
     const guards = [logging('a', log), logging('b', log), logging('c', log)] as const;
-    const fused = pipeline(...guards)(echo);
-    const nested = guards[0](guards[1](guards[2](echo)));
+    const direct = directService<string, string>((req, _ctx, settler) => settler.resolve(req));
     const root = CallContext.root();
-    const fusedTicks = await ticksToSettle(fused('x', root));
-    const nestedTicks = await ticksToSettle(nested('x', root));
-    expect(nestedTicks - fusedTicks).toBeGreaterThanOrEqual(2);
+    const bare = await ticksToSettle(direct('x', root));
+    expect(await ticksToSettle(pipeline(...guards)(direct)('x', root))).toBe(bare);
+    expect(await ticksToSettle(guards[0](guards[1](guards[2](direct)))('x', root))).toBe(bare);
+    // Around a promise-only service, one reaction for the whole run: what it costs anyway.
+    const fused = await ticksToSettle(pipeline(...guards)(echo)('x', root));
+    expect(fused - (await ticksToSettle(echo('x', root)))).toBeLessThanOrEqual(1);
+    expect(log.filter((l) => l.startsWith('settle'))).toHaveLength(9);
   });
 });

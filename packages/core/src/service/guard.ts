@@ -2,6 +2,7 @@ import type { Classifier, Verdict } from '../classify/classifier.js';
 import { defaultClassifier } from '../classify/classifier.js';
 import type { CallContext } from '../context/call-context.js';
 import { beginInstant, endInstant } from '../time/instant.js';
+import { type DirectService, directOf, directService, type Settler } from './direct.js';
 import {
   honoursCancellation,
   isCancellationHonoured,
@@ -14,9 +15,10 @@ export const WAIT: unique symbol = Symbol('outrigger.guard.wait');
 
 /**
  * One attempt passing a run of guards: the context handed inward, the attempt's start stamp,
- * and each guard's token. One object per attempt for the whole run.
+ * and each guard's token. One object per attempt for the whole run, and the settler of the
+ * service inside: the attempt's outcome settles the guards on its way out, no reaction needed.
  */
-export class AttemptFrame {
+export class AttemptFrame implements Settler<unknown> {
   /** The context handed inward; a guard may replace it (the balancer adds the endpoint). */
   ctx: CallContext;
   /** When the attempt started, set by a guard that times it (the balancer); else 0. */
@@ -25,9 +27,56 @@ export class AttemptFrame {
   t1: unknown = undefined;
   t2: unknown = undefined;
   t3: unknown = undefined;
+  readonly #layer: FusedLayer;
+  /** @internal where the attempt's outcome goes once the guards have settled */
+  readonly outer: Settler<unknown>;
+  #done = false;
 
-  constructor(ctx: CallContext) {
+  constructor(ctx: CallContext, layer: FusedLayer, outer: Settler<unknown>) {
     this.ctx = ctx;
+    this.#layer = layer;
+    this.outer = outer;
+  }
+
+  /** @internal the service inside answered: the guards settle, then the outcome goes out */
+  resolve(value: unknown): void {
+    this.#end(false, value);
+  }
+
+  /** @internal */
+  reject(error: unknown): void {
+    this.#end(true, error);
+  }
+
+  /** @internal a guard refused: those that admitted the attempt settle with the refusal */
+  refuse(below: number, error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    let outcome = error;
+    try {
+      this.#layer.settleFrom(this, below, true, error);
+    } catch (settleError) {
+      outcome = settleError;
+    }
+    this.outer.reject(outcome);
+  }
+
+  #end(failed: boolean, outcome: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    // Every guard shares one clock reading (the balancer's, the breaker's).
+    const opened = beginInstant();
+    try {
+      this.#layer.settleFrom(this, this.#layer.size, failed, outcome);
+    } catch (settleError) {
+      // What a guard or classifier threw replaces the outcome, as out of nested layers.
+      this.outer.reject(settleError);
+      return;
+    } finally {
+      endInstant(opened);
+    }
+    if (failed) this.outer.reject(outcome);
+    else this.outer.resolve(outcome);
   }
 }
 
@@ -86,24 +135,46 @@ export function guardLayer<Req, Res>(
   const honoured = isCancellationHonoured(next);
   let inner = next;
   for (let end = guards.length; end > 0; end -= MAX_RUN) {
-    inner = fused(guards.slice(Math.max(0, end - MAX_RUN), end), inner);
+    const run = guards.slice(Math.max(0, end - MAX_RUN), end);
+    const layer = new FusedLayer(run, directOf(inner) as DirectService<unknown, unknown>);
+    inner = directService(layer.direct as DirectService<Req, Res>);
     if (honoured) honoursCancellation(inner);
   }
   return inner;
 }
 
-function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Service<Req, Res> {
-  const n = guards.length;
-  const settling = guards.map((g) => g.settle !== undefined);
-  const anySettle = settling.includes(true);
-  const classifiers = guards.map((g) => g.classifier as Classifier<unknown> | undefined);
+/**
+ * A run of up to four guards around `next`, as one layer. Its direct form admits an attempt
+ * outermost first and hands `next` the attempt's frame as its settler: the outcome settles the
+ * guards innermost first on its way out, with no promise reaction of the layer's own.
+ */
+class FusedLayer {
+  readonly size: number;
+  readonly #guards: readonly Guard[];
+  readonly #settling: readonly boolean[];
+  readonly #anySettle: boolean;
+  readonly #classifiers: readonly (Classifier<unknown> | undefined)[];
+  readonly #next: DirectService<unknown, unknown>;
+
+  constructor(guards: readonly Guard[], next: DirectService<unknown, unknown>) {
+    this.size = guards.length;
+    this.#guards = guards;
+    this.#settling = guards.map((g) => g.settle !== undefined);
+    this.#anySettle = this.#settling.includes(true);
+    this.#classifiers = guards.map((g) => g.classifier as Classifier<unknown> | undefined);
+    this.#next = next;
+  }
+
+  readonly direct: DirectService<unknown, unknown> = (req, ctx, settler) => {
+    this.#admitFrom(req, new AttemptFrame(ctx, this, settler), 0);
+  };
 
   /**
    * Settles guards below `below`, innermost first, each with its classifier's verdict, computed
    * once per distinct classifier. A guard without one gets the verdict of the guard inside it
    * (or the default classifier's).
    */
-  const settleFrom = (frame: AttemptFrame, below: number, failed: boolean, outcome: unknown) => {
+  settleFrom(frame: AttemptFrame, below: number, failed: boolean, outcome: unknown): void {
     let lastClassifier: Classifier<unknown> | undefined;
     let verdict: Verdict = 'success';
     // A classifier or guard that throws must not keep the guards outside it from settling (a
@@ -112,9 +183,9 @@ function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Ser
     let threw = false;
     let thrown: unknown;
     for (let i = below - 1; i >= 0; i--) {
-      if (!settling[i]) continue;
+      if (!this.#settling[i]) continue;
       const classifier =
-        classifiers[i] ?? lastClassifier ?? (defaultClassifier as Classifier<unknown>);
+        this.#classifiers[i] ?? lastClassifier ?? (defaultClassifier as Classifier<unknown>);
       if (classifier !== lastClassifier) {
         lastClassifier = classifier;
         try {
@@ -129,74 +200,49 @@ function fused<Req, Res>(guards: readonly Guard[], next: Service<Req, Res>): Ser
         }
       }
       try {
-        guards[i]!.settle!(tokenAt(frame, i), verdict, frame);
+        this.#guards[i]!.settle!(tokenAt(frame, i), verdict, frame);
       } catch (error) {
         if (!threw) thrown = error;
         threw = true;
       }
     }
     if (threw) throw thrown;
-  };
+  }
 
-  /** Settles every guard, sharing one clock reading among them (the balancer's, the breaker's). */
-  const settleInstant = (frame: AttemptFrame, failed: boolean, outcome: unknown) => {
-    const opened = beginInstant();
-    try {
-      settleFrom(frame, n, failed, outcome);
-    } finally {
-      endInstant(opened);
-    }
-  };
-
-  const refuse = (frame: AttemptFrame, at: number, error: unknown): Promise<Res> => {
-    try {
-      settleFrom(frame, at, true, error);
-    } catch (settleError) {
-      return Promise.reject(settleError);
-    }
-    return Promise.reject(error);
-  };
-
-  const admitFrom = (req: Req, frame: AttemptFrame, from: number): Promise<Res> => {
-    for (let i = from; i < n; i++) {
+  #admitFrom(req: unknown, frame: AttemptFrame, from: number): void {
+    const guards = this.#guards;
+    for (let i = from; i < this.size; i++) {
       let token: unknown;
       try {
         token = guards[i]!.admit(frame);
       } catch (error) {
-        return refuse(frame, i, error);
+        frame.refuse(i, error);
+        return;
       }
-      if (token === WAIT) return waitAt(req, frame, i);
+      if (token === WAIT) {
+        this.#waitAt(req, frame, i);
+        return;
+      }
       setToken(frame, i, token);
     }
-    let pending: Promise<Res>;
+    // Guards that need not hear the outcome leave it to go straight out.
+    const settler = this.#anySettle ? frame : frame.outer;
     try {
-      pending = next(req, frame.ctx);
+      this.#next(req, frame.ctx, settler);
     } catch (error) {
-      pending = Promise.reject(error);
+      settler.reject(error);
     }
-    if (!anySettle) return pending;
-    return pending.then(
-      (result) => {
-        settleInstant(frame, false, result);
-        return result;
-      },
-      (error: unknown) => {
-        settleInstant(frame, true, error);
-        throw error;
-      },
-    );
-  };
+  }
 
-  const waitAt = (req: Req, frame: AttemptFrame, at: number): Promise<Res> =>
-    guards[at]!.wait!(frame).then(
+  #waitAt(req: unknown, frame: AttemptFrame, at: number): void {
+    this.#guards[at]!.wait!(frame).then(
       (token) => {
         setToken(frame, at, token);
-        return admitFrom(req, frame, at + 1);
+        this.#admitFrom(req, frame, at + 1);
       },
-      (error: unknown) => refuse(frame, at, error),
+      (error: unknown) => frame.refuse(at, error),
     );
-
-  return (req, ctx) => admitFrom(req, new AttemptFrame(ctx), 0);
+  }
 }
 
 function setToken(frame: AttemptFrame, i: number, token: unknown): void {

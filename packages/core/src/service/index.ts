@@ -1,4 +1,11 @@
 export {
+  type DirectService,
+  directOf,
+  directService,
+  promiseOf,
+  type Settler,
+} from './direct.js';
+export {
   AttemptFrame,
   type Guard,
   type GuardPolicy,

@@ -1,5 +1,6 @@
 import { CallContext, type CallInit } from '../context/call-context.js';
 import { beginInstant, endInstant } from '../time/instant.js';
+import { directOf, promiseOf, withDirect } from './direct.js';
 import { type GuardPolicy, guardLayer, isGuardPolicy } from './guard.js';
 import {
   type EntryService,
@@ -54,19 +55,29 @@ export function pipeline(...policies: Policy[]): Pipeline {
       i = first - 1;
     }
     const composed = inner;
+    const direct = directOf(composed);
     const entry = (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
       // The policies read the clock as they start the call: one reading serves them all.
       const opened = beginInstant();
       try {
-        if (ctx instanceof CallContext) return composed(req, ctx);
+        if (ctx instanceof CallContext) return promiseOf(direct, req, ctx);
         const root = CallContext.entry(ctx);
-        if (!ctx?.signal) return composed(req, root);
+        if (!ctx?.signal) return promiseOf(direct, req, root);
         // The caller's signal got one listener from us; take it off when the call settles.
-        return composed(req, root).finally(() => root.cancellation.dispose());
+        return promiseOf(direct, req, root).finally(() => root.cancellation.dispose());
       } finally {
         endInstant(opened);
       }
     };
+    // The direct form, for a caller that brings its own context and settler (a client facade).
+    withDirect<typeof entry, Req, Res>(entry, (req, ctx, settler) => {
+      const opened = beginInstant();
+      try {
+        direct(req, ctx, settler);
+      } finally {
+        endInstant(opened);
+      }
+    });
     return isCancellationHonoured(composed) ? honoursCancellation(entry) : entry;
   };
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { breaker } from '../breaker/policy.js';
 import { bulkhead } from '../bulkhead/policy.js';
 import { abortError } from '../context/abort-error.js';
-import type { CallContext } from '../context/call-context.js';
+import { CallContext } from '../context/call-context.js';
 import { retry } from '../retry/policy.js';
+import { directService, type Settler } from '../service/direct.js';
 import { pipeline } from '../service/pipeline.js';
 import {
   honoursCancellation,
@@ -134,21 +135,60 @@ describe('the honours-cancellation mark through pipeline()', () => {
   });
 });
 
-describe('a total deadline directly around retry hands it the settling (decision 0040)', () => {
+describe('deadlines and retries settle through direct forms (decision 0041)', () => {
   const fastRetry = (clock: ManualClock) =>
     retry({ clock, backoff: { baseMs: 10, maxMs: 10, jitter: 'none' }, random: () => 0.5 });
+  const direct = (answer: (ctx: CallContext, settler: Settler<string>) => void) =>
+    honoursCancellation(
+      directService<unknown, string>((_req, ctx, settler) => answer(ctx, settler)),
+    );
 
-  it('adds no promise hop of its own, and leaves nothing scheduled', async () => {
+  it('add no promise hop of their own, and leave nothing scheduled', async () => {
     const clock = new ManualClock();
-    const svc = honoursCancellation<Service<unknown, string>>(async () => 'ok');
-    const handed = pipeline(timeout({ totalMs: 1_000, clock }), fastRetry(clock))(svc);
-    // A user policy in between takes the hand-over away: the deadline reacts itself.
+    const svc = direct((_ctx, settler) => settler.resolve('ok'));
+    const bare = await ticksToSettle(svc(null, CallContext.root({ clock })));
+    const chain = pipeline(
+      timeout({ totalMs: 1_000, clock }),
+      fastRetry(clock),
+      timeout({ perTryMs: 500, clock }),
+      breaker({ clock }),
+      bulkhead(),
+    )(svc);
+    expect(await ticksToSettle(chain(null, { clock }))).toBe(bare);
+    // A promise-only policy in between costs its own reactions.
     const between: Policy = (next) => keepMark(next);
     const kept = pipeline(timeout({ totalMs: 1_000, clock }), between, fastRetry(clock))(svc);
-    const handedTicks = await ticksToSettle(handed(null, { clock }));
-    const keptTicks = await ticksToSettle(kept(null, { clock }));
-    expect(handedTicks).toBeLessThan(keptTicks);
+    expect(await ticksToSettle(kept(null, { clock }))).toBeGreaterThan(bare);
     expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
+  it('an attempt that fails while the deadline aborts it still ends the call with TIMEOUT', async () => {
+    const clock = new ManualClock();
+    // Rejects inside the abort itself, with an error of its own (a socket torn down).
+    const svc = direct((ctx, settler) =>
+      ctx.cancellation.add({ onAbort: () => settler.reject(new Error('socket closed')) }),
+    );
+    const call = pipeline(timeout({ totalMs: 30, clock }), fastRetry(clock))(svc);
+    const result = call(null, { clock }).catch((e) => e);
+    await clock.advanceAsync(30);
+    expect(await result).toMatchObject({ code: 'TIMEOUT', kind: 'total' });
+    expect(schedulerFor(clock).size.entries).toBe(0);
+  });
+
+  it("a retry never starts inside the failed attempt's own callback", async () => {
+    const clock = new ManualClock();
+    let inCallback = false;
+    const startedInCallback: boolean[] = [];
+    const svc = direct((_ctx, settler) => {
+      startedInCallback.push(inCallback);
+      if (startedInCallback.length > 1) return settler.resolve('ok');
+      inCallback = true;
+      settler.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+      inCallback = false;
+    });
+    const call = pipeline(retry({ clock, backoff: { baseMs: 0, maxMs: 0 } }))(svc);
+    await expect(call(null, { clock })).resolves.toBe('ok');
+    expect(startedInCallback).toEqual([false, false]);
   });
 
   it('settles the deadline on every way out: failure, retries spent, a retry that succeeds', async () => {
@@ -207,7 +247,7 @@ describe('a total deadline directly around retry hands it the settling (decision
     expect(schedulerFor(clock).size.entries).toBe(0);
   });
 
-  it('is claimed by the outer of two nested retries, so the deadline bounds them both', async () => {
+  it('bounds two nested retries', async () => {
     const clock = new ManualClock();
     let attempts = 0;
     const svc = honoursCancellation<Service<unknown, string>>(async () => {

@@ -1,6 +1,7 @@
 import { abortError } from '../context/abort-error.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { TimeoutError } from '../errors/errors.js';
+import { directOf, directService } from '../service/direct.js';
 import {
   isCancellationHonoured,
   namedPolicy,
@@ -10,7 +11,7 @@ import {
 import { nowOf } from '../time/instant.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { checkTimeoutOptions, type TimeoutPolicyOptions } from './options.js';
-import { isDeadlineSettled, TimedCall } from './timed-call.js';
+import { TimedCall } from './timed-call.js';
 
 /**
  * Enforces a deadline: `timeout({ totalMs })` for the logical call (outside retries),
@@ -28,10 +29,9 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
       // Around a service that honours cancellation, the deadline aborts it and passes its
       // rejection on; around any other, the deadline races it (decision 0036).
-      const passing = isCancellationHonoured(next);
-      // A total deadline around a service that settles it (retry) adds no reaction of its own.
-      const handsOver = passing && kind === 'total' && isDeadlineSettled(next);
-      return (req, ctx) => {
+      const racing = !isCancellationHonoured(next);
+      const inner = directOf(next);
+      return directService<Req, Res>((req, ctx, settler) => {
         const clock = options.clock ?? ctx.clock;
         const now = nowOf(clock);
         let own = ms;
@@ -43,33 +43,38 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
         const inherited = ownDeadline >= ctx.deadline;
         const deadline = inherited ? ctx.deadline : ownDeadline;
         // A per-try deadline no shorter than the call's adds nothing: the outer policy enforces it.
-        if (deadline === Number.POSITIVE_INFINITY || (inherited && kind === 'per-try'))
-          return next(req, ctx);
+        if (deadline === Number.POSITIVE_INFINITY || (inherited && kind === 'per-try')) {
+          inner(req, ctx, settler);
+          return;
+        }
         const effectiveKind = inherited && ctx.attempt === 0 ? 'inbound' : kind;
         const timeoutMs = inherited ? Math.max(0, Math.round(deadline - now)) : own!;
-        if (ctx.aborted) return Promise.reject(abortError(ctx));
+        if (ctx.aborted) {
+          settler.reject(abortError(ctx));
+          return;
+        }
         if (deadline <= now) {
-          return Promise.reject(
+          settler.reject(
             new TimeoutError({ service: ctx.service, timeoutMs, kind: effectiveKind }),
           );
+          return;
         }
-        const call = new TimedCall<Res>(ctx, effectiveKind, timeoutMs, schedulerFor(clock), events);
-        const promise = passing ? undefined : call.promise();
+        const call = new TimedCall<Res>(
+          ctx,
+          effectiveKind,
+          timeoutMs,
+          schedulerFor(clock),
+          events,
+          settler,
+          racing,
+        );
         call.start(deadline);
-        if (handsOver) call.offer();
-        let pending: Promise<Res>;
-        let handed = handsOver;
         try {
-          pending = next(req, ctx.withScope(call, deadline));
+          inner(req, ctx.withScope(call, deadline), call);
         } catch (error) {
-          // Thrown before anything could settle the deadline: it settles here, claimed or not.
-          pending = Promise.reject(error);
-          handed = false;
+          call.reject(error);
         }
-        if (handed) return pending;
-        const passed = call.passOn(pending);
-        return promise ?? passed;
-      };
+      });
     },
     { keepsCancellation: true },
   );
