@@ -1,11 +1,6 @@
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier, type Verdict } from '../classify/classifier.js';
-import {
-  ATTEMPT_LOG,
-  type AttemptLog,
-  newAttemptLog,
-  settleAttemptLog,
-} from '../context/attempt-log.js';
+import { ATTEMPT_LOG, AttemptLog, settleAttemptLog } from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
@@ -142,30 +137,32 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
   }
 
   /**
-   * The first attempt's settler: one object per call instead of a reaction and two closures.
-   * A final outcome goes straight out; a retryable one goes on to `later`.
+   * The first attempt's settler, and the call's attempt log when retry owns it: one object per
+   * call instead of a log, a reaction and two closures. A final outcome goes straight out; a
+   * retryable one goes on to `later`.
    */
-  class FirstAttempt<Req, Res> implements Settler<Res> {
+  class FirstAttempt<Req, Res> extends AttemptLog implements Settler<Res> {
     readonly #next: Service<Req, Res>;
     readonly #req: Req;
     readonly #ctx: CallContext;
-    readonly #first: CallContext;
-    readonly #owned: AttemptLog | undefined;
+    /** False when an outer policy (a hedge, an outer retry) made the call's log. */
+    readonly #ownsLog: boolean;
     readonly #outer: Settler<Res>;
+    /** The first attempt's context, which carries this log (set right after construction). */
+    first: CallContext | undefined = undefined;
 
     constructor(
       next: Service<Req, Res>,
       req: Req,
       ctx: CallContext,
-      first: CallContext,
-      owned: AttemptLog | undefined,
+      ownsLog: boolean,
       outer: Settler<Res>,
     ) {
+      super();
       this.#next = next;
       this.#req = req;
       this.#ctx = ctx;
-      this.#first = first;
-      this.#owned = owned;
+      this.#ownsLog = ownsLog;
       this.#outer = outer;
     }
 
@@ -194,9 +191,9 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     }
 
     #end(failed: boolean, outcome: unknown): void {
-      if (this.#owned) {
+      if (this.#ownsLog) {
         try {
-          settleAttemptLog(this.#owned);
+          settleAttemptLog(this);
         } catch (error) {
           failed = true;
           outcome = error;
@@ -208,7 +205,8 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
 
     #retry(outcome: Outcome): void {
       const outer = this.#outer;
-      later(this.#next, this.#req, this.#ctx, this.#first, this.#owned, outcome).then(
+      const owned = this.#ownsLog ? this : undefined;
+      later(this.#next, this.#req, this.#ctx, this.first!, owned, outcome).then(
         (value) => outer.resolve(value),
         (error: unknown) => outer.reject(error),
       );
@@ -229,9 +227,11 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
           return;
         }
         // The log is ours to settle when the logical call ends, unless an outer policy made it.
-        const owned = ctx.get(ATTEMPT_LOG) ? undefined : newAttemptLog();
-        const first = owned ? ctx.withAttemptAnd(1, ATTEMPT_LOG, owned) : ctx.withAttempt(1);
-        inner(req, first, new FirstAttempt(next, req, ctx, first, owned, settler));
+        const ownsLog = ctx.get(ATTEMPT_LOG) === undefined;
+        const call = new FirstAttempt(next, req, ctx, ownsLog, settler);
+        const first = ownsLog ? ctx.withAttemptAnd(1, ATTEMPT_LOG, call) : ctx.withAttempt(1);
+        call.first = first;
+        inner(req, first, call);
       });
     },
     { keepsCancellation: true },
