@@ -1,6 +1,6 @@
 import { CallContext, type CallInit } from '../context/call-context.js';
 import { beginInstant, endInstant } from '../time/instant.js';
-import { directOf, promiseOf, withDirect } from './direct.js';
+import { directOf, withDirect } from './direct.js';
 import { type GuardPolicy, guardLayer, isGuardPolicy } from './guard.js';
 import {
   type EntryService,
@@ -60,11 +60,11 @@ export function pipeline(...policies: Policy[]): Pipeline {
       // The policies read the clock as they start the call: one reading serves them all.
       const opened = beginInstant();
       try {
-        if (ctx instanceof CallContext) return promiseOf(direct, req, ctx);
+        if (ctx instanceof CallContext) return composed(req, ctx);
         const root = CallContext.entry(ctx);
-        if (!ctx?.signal) return promiseOf(direct, req, root);
+        if (!ctx?.signal) return composed(req, root);
         // The caller's signal got one listener from us; take it off when the call settles.
-        return promiseOf(direct, req, root).finally(() => root.cancellation.dispose());
+        return composed(req, root).finally(() => root.cancellation.dispose());
       } finally {
         endInstant(opened);
       }
