@@ -12,8 +12,9 @@
  * leave behind (old-generation marking and sweeping) can land in the slices after them. A
  * rotated cycle keeps the same neighbours in every round (raw undici.request always ran two
  * slices after the fetch pair, Outrigger request three), so any such spill would fall on one side
- * of the compared pair only. Within a group the order runs forwards and backwards on alternate
- * rounds, so each variant of a pair runs first as often as second.
+ * of the compared pair only. Within a group the pair the targets judge runs side by side, each of
+ * the two first in every other round, and the other variants take turns on either side of the
+ * pair, so over every four rounds each of the two has the same neighbours before and after.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -27,7 +28,8 @@ import { type Call, runSlice, type Slice } from './http/load.js';
 import { startBackend } from './http/server.js';
 
 const CONCURRENCY = [1, 16, 64];
-const ROUNDS = 21;
+/** A multiple of four: the orders of `orderOf` repeat every four rounds. */
+const ROUNDS = 24;
 const SLICE_MS = 200;
 /** Warm-up per variant: JIT, and the pool's connections opened before anything is measured. */
 const WARMUP_MS = 400;
@@ -36,8 +38,23 @@ type Samples = Record<string, Slice[]>;
 
 const AGENT_FORM = 'undici.request(url), global dispatcher';
 
-/** One group of variants compared with each other; round `r` runs them forwards or backwards. */
-async function measure(variants: Record<string, Call>, concurrency: number): Promise<Samples> {
+/**
+ * The order of round `r`: the compared pair side by side, swapped every other round, and the
+ * other variants on either side of it in turn (r = 0..3: a,P,Q,b  a,Q,P,b  b,P,Q,a  b,Q,P,a).
+ */
+function orderOf(names: readonly string[], pair: readonly [string, string], r: number): string[] {
+  const block = r % 2 === 0 ? [pair[0], pair[1]] : [pair[1], pair[0]];
+  const others = names.filter((n) => !pair.includes(n));
+  if (Math.floor(r / 2) % 2 === 1) others.reverse();
+  return [...others.slice(0, 1), ...block, ...others.slice(1)];
+}
+
+/** One group of variants compared with each other, `pair` (the one the targets judge) side by side. */
+async function measure(
+  variants: Record<string, Call>,
+  concurrency: number,
+  pair: readonly [string, string],
+): Promise<Samples> {
   const names = Object.keys(variants);
   // Each group starts from a collected heap, not from the previous group's garbage.
   (globalThis as { gc?: () => void }).gc?.();
@@ -49,8 +66,7 @@ async function measure(variants: Record<string, Call>, concurrency: number): Pro
   }
   const samples: Samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? names : names.slice().reverse();
-    for (const name of order) {
+    for (const name of orderOf(names, pair, round)) {
       samples[name]!.push(await runSlice(variants[name]!, concurrency, ops[name]!));
     }
   }
@@ -124,8 +140,8 @@ const suite: BenchSuite = {
     try {
       for (const c of CONCURRENCY) {
         byConcurrency.set(c, {
-          ...(await measure(requests, c)),
-          ...(await measure(fetches, c)),
+          ...(await measure(requests, c, ['undici.request', 'outrigger request'])),
+          ...(await measure(fetches, c, ['undici fetch', 'outrigger fetch'])),
         });
       }
     } finally {
@@ -176,8 +192,9 @@ function report(
     'variants (undici.request on a Pool, undici.request(url) on the global dispatcher, Outrigger',
     'request, the HAProxy hop) and the fetch variants are measured',
     'as separate groups, so that garbage-collection work the fetch variants leave behind cannot land',
-    'on one side of the request comparison; within a group the order runs forwards and backwards on',
-    'alternate rounds.',
+    'on one side of the request comparison. Within a group the pair the targets judge runs side by',
+    'side, each first in every other round, with the other variants taking turns on either side, so',
+    'over every four rounds both have the same neighbours.',
     'Outrigger runs the default chain (deadline, budgeted retry, breaker, bulkhead, ...) with a',
     '5 s deadline on every call. Figures: median (min–max) over slices; CPU is the client',
     "process's user + system time per request.",
