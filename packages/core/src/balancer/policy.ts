@@ -134,8 +134,8 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     return backend;
   };
 
-  // A guard, not a wrapper: with the breaker and bulkhead outside it, the three share one
-  // promise reaction per attempt (service/guard.ts). The token is the picked backend.
+  // A guard, not a wrapper: with the breaker and bulkhead outside it, the three share one frame
+  // per attempt (service/guard.ts). The token is the picked backend.
   const guard: Guard<Backend> = {
     classifier,
     admit(frame) {

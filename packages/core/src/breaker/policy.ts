@@ -55,8 +55,8 @@ export function breaker(options: BreakerPolicyOptions = {}): BreakerPolicy {
     }
   };
 
-  // A guard, not a wrapper: next to the bulkhead and the balancer it shares their one promise
-  // reaction per attempt (service/guard.ts), and its token is the permit, a string.
+  // A guard, not a wrapper: next to the bulkhead and the balancer it shares their one frame per
+  // attempt (service/guard.ts), and its token is the permit, a string.
   const guard: Guard<BreakerPermit> = {
     classifier,
     admit(frame) {

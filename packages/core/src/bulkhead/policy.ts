@@ -28,8 +28,8 @@ export function bulkhead(options: BulkheadPolicyOptions = {}): BulkheadPolicy {
   const slots = new Bulkhead(options);
   const { events } = options;
 
-  // A guard, not a wrapper: next to the breaker and the balancer it shares their one promise
-  // reaction per attempt (service/guard.ts). It needs no token: a slot is a count.
+  // A guard, not a wrapper: next to the breaker and the balancer it shares their one frame per
+  // attempt (service/guard.ts). It needs no token: a slot is a count.
   const guard: Guard<undefined> = {
     admit: () => (slots.tryAcquire() ? undefined : WAIT),
     async wait(frame) {

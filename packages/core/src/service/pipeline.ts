@@ -47,7 +47,7 @@ export function pipeline(...policies: Policy[]): Pipeline {
         i--;
         continue;
       }
-      // Adjacent guards run as one layer: one reaction per attempt instead of one each.
+      // Adjacent guards run as one layer: one frame per attempt instead of one each.
       let first = i;
       while (first > 0 && isGuardPolicy(flat[first - 1]!)) first--;
       const run = (flat.slice(first, i + 1) as GuardPolicy[]).map((p) => p.guard);
