@@ -33,7 +33,6 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
   const random = options.random ?? Math.random;
   const events = options.events;
 
-  type Outcome = { result: unknown; error: unknown; failed: boolean; verdict: Verdict };
   /** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
   const final = (verdict: Verdict, ctx: CallContext) =>
     (verdict !== 'retryable' && verdict !== 'unsent') ||
@@ -136,82 +135,7 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     }
   }
 
-  /**
-   * The first attempt's settler, and the call's attempt log when retry owns it: one object per
-   * call instead of a log, a reaction and two closures. A final outcome goes straight out; a
-   * retryable one goes on to `later`.
-   */
-  class FirstAttempt<Req, Res> extends AttemptLog implements Settler<Res> {
-    readonly #next: Service<Req, Res>;
-    readonly #req: Req;
-    readonly #ctx: CallContext;
-    /** False when an outer policy (a hedge, an outer retry) made the call's log. */
-    readonly #ownsLog: boolean;
-    readonly #outer: Settler<Res>;
-    /** The first attempt's context, which carries this log (set right after construction). */
-    first: CallContext | undefined = undefined;
-
-    constructor(
-      next: Service<Req, Res>,
-      req: Req,
-      ctx: CallContext,
-      ownsLog: boolean,
-      outer: Settler<Res>,
-    ) {
-      super();
-      this.#next = next;
-      this.#req = req;
-      this.#ctx = ctx;
-      this.#ownsLog = ownsLog;
-      this.#outer = outer;
-    }
-
-    resolve(result: Res): void {
-      let verdict: Verdict;
-      try {
-        verdict = classifier.classifyResult(result, this.#ctx);
-      } catch (error) {
-        this.#end(true, error);
-        return;
-      }
-      if (final(verdict, this.#ctx)) this.#end(false, result);
-      else this.#retry({ result, error: undefined, failed: false, verdict });
-    }
-
-    reject(error: unknown): void {
-      let verdict: Verdict;
-      try {
-        verdict = classifier.classifyError(error, this.#ctx);
-      } catch (classifyError) {
-        this.#end(true, classifyError);
-        return;
-      }
-      if (final(verdict, this.#ctx)) this.#end(true, error);
-      else this.#retry({ result: undefined, error, failed: true, verdict });
-    }
-
-    #end(failed: boolean, outcome: unknown): void {
-      if (this.#ownsLog) {
-        try {
-          settleAttemptLog(this);
-        } catch (error) {
-          failed = true;
-          outcome = error;
-        }
-      }
-      if (failed) this.#outer.reject(outcome);
-      else this.#outer.resolve(outcome as Res);
-    }
-
-    #retry(outcome: Outcome): void {
-      const outer = this.#outer;
-      const owned = this.#ownsLog ? this : undefined;
-      later(this.#next, this.#req, this.#ctx, this.first!, owned, outcome).then(
-        (value) => outer.resolve(value),
-        (error: unknown) => outer.reject(error),
-      );
-    }
-  }
+  const rules: RetryRules = { classifier, final, later };
 
   return namedPolicy(
     'retry',
@@ -228,7 +152,7 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
         }
         // The log is ours to settle when the logical call ends, unless an outer policy made it.
         const ownsLog = ctx.get(ATTEMPT_LOG) === undefined;
-        const call = new FirstAttempt(next, req, ctx, ownsLog, settler);
+        const call = new FirstAttempt(rules, next, req, ctx, ownsLog, settler);
         const first = ownsLog ? ctx.withAttemptAnd(1, ATTEMPT_LOG, call) : ctx.withAttempt(1);
         call.first = first;
         inner(req, first, call);
@@ -236,6 +160,105 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     },
     { keepsCancellation: true },
   );
+}
+
+type Outcome = { result: unknown; error: unknown; failed: boolean; verdict: Verdict };
+
+/** What the first attempt's settler needs of its policy: one per `retry()`. */
+interface RetryRules {
+  readonly classifier: Classifier<unknown>;
+  /** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
+  final(verdict: Verdict, ctx: CallContext): boolean;
+  /** The slow path, after a first retryable outcome. */
+  later<Req, Res>(
+    next: Service<Req, Res>,
+    req: Req,
+    ctx: CallContext,
+    first: CallContext,
+    owned: AttemptLog | undefined,
+    outcome: Outcome,
+  ): Promise<Res>;
+}
+
+/**
+ * The first attempt's settler, and the call's attempt log when retry owns it: one object per
+ * call instead of a log, a reaction and two closures. A final outcome goes straight out; a
+ * retryable one goes on to `later`. One class for every retry policy (its rules are a field),
+ * so the balancer and the settlers around it see one shape, not one per policy.
+ */
+class FirstAttempt<Req, Res> extends AttemptLog implements Settler<Res> {
+  readonly #rules: RetryRules;
+  readonly #next: Service<Req, Res>;
+  readonly #req: Req;
+  readonly #ctx: CallContext;
+  /** False when an outer policy (a hedge, an outer retry) made the call's log. */
+  readonly #ownsLog: boolean;
+  readonly #outer: Settler<Res>;
+  /** The first attempt's context, which carries this log (set right after construction). */
+  first: CallContext | undefined = undefined;
+
+  constructor(
+    rules: RetryRules,
+    next: Service<Req, Res>,
+    req: Req,
+    ctx: CallContext,
+    ownsLog: boolean,
+    outer: Settler<Res>,
+  ) {
+    super();
+    this.#rules = rules;
+    this.#next = next;
+    this.#req = req;
+    this.#ctx = ctx;
+    this.#ownsLog = ownsLog;
+    this.#outer = outer;
+  }
+
+  resolve(result: Res): void {
+    let verdict: Verdict;
+    try {
+      verdict = this.#rules.classifier.classifyResult(result, this.#ctx);
+    } catch (error) {
+      this.#end(true, error);
+      return;
+    }
+    if (this.#rules.final(verdict, this.#ctx)) this.#end(false, result);
+    else this.#retry({ result, error: undefined, failed: false, verdict });
+  }
+
+  reject(error: unknown): void {
+    let verdict: Verdict;
+    try {
+      verdict = this.#rules.classifier.classifyError(error, this.#ctx);
+    } catch (classifyError) {
+      this.#end(true, classifyError);
+      return;
+    }
+    if (this.#rules.final(verdict, this.#ctx)) this.#end(true, error);
+    else this.#retry({ result: undefined, error, failed: true, verdict });
+  }
+
+  #end(failed: boolean, outcome: unknown): void {
+    if (this.#ownsLog) {
+      try {
+        settleAttemptLog(this);
+      } catch (error) {
+        failed = true;
+        outcome = error;
+      }
+    }
+    if (failed) this.#outer.reject(outcome);
+    else this.#outer.resolve(outcome as Res);
+  }
+
+  #retry(outcome: Outcome): void {
+    const outer = this.#outer;
+    const owned = this.#ownsLog ? this : undefined;
+    this.#rules.later(this.#next, this.#req, this.#ctx, this.first!, owned, outcome).then(
+      (value) => outer.resolve(value),
+      (error: unknown) => outer.reject(error),
+    );
+  }
 }
 
 function nextDelay(
