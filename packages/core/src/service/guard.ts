@@ -70,8 +70,8 @@ export class AttemptFrame implements Settler<unknown> {
       this.#layer.settleFrom(this, this.#layer.size, failed, outcome);
     } catch (settleError) {
       // What a guard or classifier threw replaces the outcome, as out of nested layers.
-      this.outer.reject(settleError);
-      return;
+      failed = true;
+      outcome = settleError;
     } finally {
       endInstant(opened);
     }
