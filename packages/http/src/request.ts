@@ -4,6 +4,8 @@ import {
   type Cancellation,
   FaultInjectedError,
   isOutriggerError,
+  type PromiseHolder,
+  promiseFor,
   type Settler,
 } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
@@ -102,24 +104,10 @@ export class RequestFacade implements BodySinks {
       signal,
       signal === undefined ? undefined : ctx.cancellation,
     );
-    opening = call;
-    const promise = new Promise<ResponseData>(captureSettlers);
+    const promise = promiseFor(call);
     core.direct(req, ctx, call);
     return promise;
   }
-}
-
-/**
- * The promise executor shared by every call, so that making a call's promise allocates no
- * closure: `#send` parks the call here for the synchronous executor call.
- */
-let opening: PendingRequest | undefined;
-function captureSettlers(
-  resolve: (value: ResponseData) => void,
-  reject: (error: unknown) => void,
-): void {
-  opening!.settlers(resolve, reject);
-  opening = undefined;
 }
 
 /**
@@ -127,7 +115,7 @@ function captureSettlers(
  * settles the caller's promise with no promise reaction of its own (decision 0041). A call with
  * a signal keeps its cancellation wired to the body, and drops it on failure.
  */
-class PendingRequest implements Settler<HttpAttempt> {
+class PendingRequest implements Settler<HttpAttempt>, PromiseHolder<ResponseData> {
   readonly #core: ClientCore;
   readonly #signal: AbortSignal | undefined;
   readonly #cancellation: Cancellation | undefined;

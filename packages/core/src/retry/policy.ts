@@ -215,27 +215,28 @@ class FirstAttempt<Req, Res> extends AttemptLog implements Settler<Res> {
   }
 
   resolve(result: Res): void {
-    let verdict: Verdict;
-    try {
-      verdict = this.#rules.classifier.classifyResult(result, this.#ctx);
-    } catch (error) {
-      this.#end(true, error);
-      return;
-    }
-    if (this.#rules.final(verdict, this.#ctx)) this.#end(false, result);
-    else this.#retry({ result, error: undefined, failed: false, verdict });
+    this.#judge(false, result);
   }
 
   reject(error: unknown): void {
+    this.#judge(true, error);
+  }
+
+  /** Classifies the first outcome: a final one goes out, a retryable one on to `later`. */
+  #judge(failed: boolean, outcome: unknown): void {
+    const classifier = this.#rules.classifier;
     let verdict: Verdict;
     try {
-      verdict = this.#rules.classifier.classifyError(error, this.#ctx);
+      verdict = failed
+        ? classifier.classifyError(outcome, this.#ctx)
+        : classifier.classifyResult(outcome, this.#ctx);
     } catch (classifyError) {
       this.#end(true, classifyError);
       return;
     }
-    if (this.#rules.final(verdict, this.#ctx)) this.#end(true, error);
-    else this.#retry({ result: undefined, error, failed: true, verdict });
+    if (this.#rules.final(verdict, this.#ctx)) this.#end(failed, outcome);
+    else if (failed) this.#retry({ result: undefined, error: outcome, failed, verdict });
+    else this.#retry({ result: outcome, error: undefined, failed, verdict });
   }
 
   #end(failed: boolean, outcome: unknown): void {

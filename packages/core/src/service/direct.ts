@@ -64,14 +64,40 @@ export function withDirect<S extends object, Req, Res>(
   return service;
 }
 
+/** What takes a new promise's resolving functions (`promiseFor`). */
+export interface PromiseHolder<T> {
+  settlers(resolve: (value: T) => void, reject: (error: unknown) => void): void;
+}
+
 /**
- * The shared promise executor: `promiseOf` reads the settler it made right after the
+ * The one promise executor every call shares: `promiseFor` parks its holder here for the
  * synchronous executor call, so making a call's promise allocates no closure of its own.
  */
-let captured: Settler<unknown> | undefined;
-function capture(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  captured = { resolve, reject };
+let parked: PromiseHolder<unknown> | undefined;
+function handToParked(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  const holder = parked!;
+  parked = undefined;
+  holder.settlers(resolve, reject);
 }
+
+/** A new promise whose resolving functions go to `holder`, through the shared executor. */
+export function promiseFor<T>(holder: PromiseHolder<T>): Promise<T> {
+  parked = holder as PromiseHolder<unknown>;
+  return new Promise<T>(handToParked as ConstructorParameters<typeof Promise<T>>[0]);
+}
+
+/** The settler of a promise made by `promiseOf`: its resolving functions, as they are. */
+class PromiseSettler<T> implements Settler<T>, PromiseHolder<T> {
+  resolve: (value: T) => void = ignore;
+  reject: (error: unknown) => void = ignore;
+
+  settlers(resolve: (value: T) => void, reject: (error: unknown) => void): void {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+}
+
+function ignore(): void {}
 
 /** Runs `direct` and returns its outcome as a promise. */
 export function promiseOf<Req, Res>(
@@ -79,9 +105,8 @@ export function promiseOf<Req, Res>(
   req: Req,
   ctx: CallContext,
 ): Promise<Res> {
-  const promise = new Promise<Res>(capture as ConstructorParameters<typeof Promise<Res>>[0]);
-  const settler = captured as Settler<Res>;
-  captured = undefined;
+  const settler = new PromiseSettler<Res>();
+  const promise = promiseFor(settler);
   try {
     direct(req, ctx, settler);
   } catch (error) {

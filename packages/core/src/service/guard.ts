@@ -48,26 +48,18 @@ export class AttemptFrame implements Settler<unknown> {
     this.#end(true, error);
   }
 
-  /** @internal a guard refused: those that admitted the attempt settle with the refusal */
+  /** @internal a guard refused: those that admitted the attempt (below it) settle with the refusal */
   refuse(below: number, error: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    let outcome = error;
-    try {
-      this.#layer.settleFrom(this, below, true, error);
-    } catch (settleError) {
-      outcome = settleError;
-    }
-    this.outer.reject(outcome);
+    this.#end(true, error, below);
   }
 
-  #end(failed: boolean, outcome: unknown): void {
+  #end(failed: boolean, outcome: unknown, below = this.#layer.size): void {
     if (this.#done) return;
     this.#done = true;
     // Every guard shares one clock reading (the balancer's, the breaker's).
     const opened = beginInstant();
     try {
-      this.#layer.settleFrom(this, this.#layer.size, failed, outcome);
+      this.#layer.settleFrom(this, below, failed, outcome);
     } catch (settleError) {
       // What a guard or classifier threw replaces the outcome, as out of nested layers.
       failed = true;

@@ -2,6 +2,8 @@ export {
   type DirectService,
   directOf,
   directService,
+  type PromiseHolder,
+  promiseFor,
   promiseOf,
   type Settler,
 } from './direct.js';

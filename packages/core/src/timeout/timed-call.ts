@@ -57,15 +57,22 @@ export class TimedCall<Res> extends Cancellation implements Expirable, Settler<R
 
   /** The inner service's value: passed on if nothing decided first, else the decided error. */
   resolve(value: Res): void {
-    if (this.#finish()) this.#outer.resolve(value);
-    else if (!this.#racing) this.#outer.reject(this.#error);
-    // Racing, the outer settler already has the decided error: the late value is dropped.
+    this.#pass(false, value);
   }
 
   /** The inner service's error, handled as `resolve` handles a value. */
   reject(error: unknown): void {
-    if (this.#finish()) this.#outer.reject(error);
-    else if (!this.#racing) this.#outer.reject(this.#error);
+    this.#pass(true, error);
+  }
+
+  #pass(failed: boolean, outcome: unknown): void {
+    if (this.#finish()) {
+      if (failed) this.#outer.reject(outcome);
+      else this.#outer.resolve(outcome as Res);
+    } else if (!this.#racing) {
+      this.#outer.reject(this.#error);
+    }
+    // Racing, the outer settler already has the decided error: the late outcome is dropped.
   }
 
   expire(): void {
