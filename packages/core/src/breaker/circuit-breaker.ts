@@ -1,7 +1,6 @@
 import { isFailure, type Verdict } from '../classify/classifier.js';
 import type { EventBus } from '../events/events.js';
 import { type Clock, systemClock } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 import type {} from './events.js';
 import { type BreakerPolicyOptions, resolveBreakerOptions } from './options.js';
 
@@ -54,7 +53,7 @@ export class CircuitBreaker {
     this.#bucketMs = resolved.rollingWindowMs / BUCKETS;
     this.#clock = options.clock ?? systemClock;
     this.#events = options.events;
-    this.#epoch = Math.floor(nowOf(this.#clock) / this.#bucketMs);
+    this.#epoch = Math.floor(this.#clock.now() / this.#bucketMs);
   }
 
   /** The current state; an open circuit whose reset time has passed turns half-open on read. */
@@ -83,7 +82,7 @@ export class CircuitBreaker {
   /** Milliseconds until an open circuit lets a trial through; 0 unless open. */
   retryInMs(): number {
     if (this.#state !== 'open') return 0;
-    return Math.max(0, this.#openedAt + this.resetTimeoutMs - nowOf(this.#clock));
+    return Math.max(0, this.#openedAt + this.resetTimeoutMs - this.#clock.now());
   }
 
   /** Asks to make a call. Closed: no clock read, no allocation. */
@@ -128,7 +127,7 @@ export class CircuitBreaker {
 
   /** Drops buckets that have left the window, computed from the clock instead of a timer. */
   #rotate(): void {
-    const epoch = Math.floor(nowOf(this.#clock) / this.#bucketMs);
+    const epoch = Math.floor(this.#clock.now() / this.#bucketMs);
     let steps = epoch - this.#epoch;
     if (steps <= 0) return;
     this.#epoch = epoch;
@@ -157,7 +156,7 @@ export class CircuitBreaker {
   #moveTo(to: BreakerState, failures = 0, calls = 0): void {
     const from = this.#state;
     this.#state = to;
-    const now = nowOf(this.#clock);
+    const now = this.#clock.now();
     if (to === 'open') this.#openedAt = now;
     // Counts only matter while closed; each closed period starts from an empty window (as
     // Hystrix does), so failures from before the outage cannot re-trip it at once.

@@ -1,6 +1,5 @@
 import { ConfigInvalidError } from '../errors/errors.js';
 import { type Clock, systemClock } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 
 export interface RetryBudgetOptions {
   /** Extra attempts allowed as a fraction of recent requests. Default 0.2 (Finagle, Linkerd). */
@@ -60,7 +59,7 @@ export class RetryBudget {
     this.#bucketMs = this.ttlMs / BUCKETS;
     this.#reserve = Math.round((this.minPerSecond * this.ttlMs * UNIT) / 1_000);
     this.#depositUnits = Math.round(this.ratio * UNIT);
-    this.#epoch = Math.floor(nowOf(this.#clock) / this.#bucketMs);
+    this.#epoch = Math.floor(this.#clock.now() / this.#bucketMs);
   }
 
   /** Records one request (a logical call, not an attempt). */
@@ -89,7 +88,7 @@ export class RetryBudget {
   }
 
   #rotate(): number {
-    const epoch = Math.floor(nowOf(this.#clock) / this.#bucketMs);
+    const epoch = Math.floor(this.#clock.now() / this.#bucketMs);
     const behind = epoch - this.#epoch;
     if (behind > 0) {
       const clear = Math.min(behind, BUCKETS);

@@ -1,6 +1,5 @@
 import type { Endpoint } from '../discovery/endpoint.js';
 import { type Clock, systemClock } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 import { Cancellation, NEVER_CANCELLED } from './cancellation.js';
 import type { ContextKey } from './context-key.js';
 import { currentInbound } from './inbound-scope.js';
@@ -90,7 +89,7 @@ export class CallContext {
   static #root(init: CallInit, ownToken: boolean, slots: Slot | undefined): CallContext {
     const clock = init.clock ?? systemClock;
     let deadline = init.deadline ?? Number.POSITIVE_INFINITY;
-    if (init.timeoutMs !== undefined) deadline = Math.min(deadline, nowOf(clock) + init.timeoutMs);
+    if (init.timeoutMs !== undefined) deadline = Math.min(deadline, clock.now() + init.timeoutMs);
     const inbound = currentInbound();
     if (inbound && inbound.deadline < deadline) deadline = inbound.deadline;
     return new CallContext(
@@ -121,7 +120,7 @@ export class CallContext {
 
   /** Milliseconds left before the deadline (negative once past, `Infinity` if none). */
   remainingMs(): number {
-    return this.deadline - nowOf(this.clock);
+    return this.deadline - this.clock.now();
   }
 
   get<T>(key: ContextKey<T>): T | undefined {
@@ -139,7 +138,7 @@ export class CallContext {
 
   /** `withDeadline(now + ms)`. */
   withTimeout(ms: number): CallContext {
-    return this.withDeadline(nowOf(this.clock) + ms);
+    return this.withDeadline(this.clock.now() + ms);
   }
 
   /** `withCancellation` and `withDeadline` in one derivation (one allocation on the hot path). */

@@ -1,5 +1,4 @@
 import { type Clock, systemClock } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 import { type RateLimitPolicyOptions, resolveRateLimitOptions } from './options.js';
 
 /**
@@ -26,7 +25,7 @@ export class TokenBucket {
     this.#perMs = resolved.perSecond / 1000;
     this.#clock = options.clock ?? systemClock;
     this.#tokens = resolved.burst;
-    this.#last = nowOf(this.#clock);
+    this.#last = this.#clock.now();
   }
 
   /** Tokens available now; negative when waiters have borrowed ahead. */
@@ -67,7 +66,7 @@ export class TokenBucket {
   }
 
   #refill(): void {
-    const now = nowOf(this.#clock);
+    const now = this.#clock.now();
     const elapsed = now - this.#last;
     if (elapsed <= 0) return;
     this.#last = now;

@@ -69,21 +69,9 @@ export interface PromiseHolder<T> {
   settlers(resolve: (value: T) => void, reject: (error: unknown) => void): void;
 }
 
-/**
- * The one promise executor every call shares: `promiseFor` parks its holder here for the
- * synchronous executor call, so making a call's promise allocates no closure of its own.
- */
-let parked: PromiseHolder<unknown> | undefined;
-function handToParked(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  const holder = parked!;
-  parked = undefined;
-  holder.settlers(resolve, reject);
-}
-
-/** A new promise whose resolving functions go to `holder`, through the shared executor. */
+/** A new promise whose resolving functions go to `holder`. */
 export function promiseFor<T>(holder: PromiseHolder<T>): Promise<T> {
-  parked = holder as PromiseHolder<unknown>;
-  return new Promise<T>(handToParked as ConstructorParameters<typeof Promise<T>>[0]);
+  return new Promise<T>((resolve, reject) => holder.settlers(resolve, reject));
 }
 
 /** The settler of a promise made by `promiseOf`: its resolving functions, as they are. */

@@ -1,7 +1,6 @@
 import type { Classifier, Verdict } from '../classify/classifier.js';
 import { defaultClassifier } from '../classify/classifier.js';
 import type { CallContext } from '../context/call-context.js';
-import { beginInstant, endInstant } from '../time/instant.js';
 import { type DirectService, directOf, directService, type Settler } from './direct.js';
 import {
   honoursCancellation,
@@ -56,16 +55,12 @@ export class AttemptFrame implements Settler<unknown> {
   #end(failed: boolean, outcome: unknown, below = this.#layer.size): void {
     if (this.#done) return;
     this.#done = true;
-    // Every guard shares one clock reading (the balancer's, the breaker's).
-    const opened = beginInstant();
     try {
       this.#layer.settleFrom(this, below, failed, outcome);
     } catch (settleError) {
       // What a guard or classifier threw replaces the outcome, as out of nested layers.
       failed = true;
       outcome = settleError;
-    } finally {
-      endInstant(opened);
     }
     if (failed) this.outer.reject(outcome);
     else this.outer.resolve(outcome);

@@ -1,5 +1,4 @@
 import { CallContext, type CallInit } from '../context/call-context.js';
-import { beginInstant, endInstant } from '../time/instant.js';
 import { directOf, withDirect } from './direct.js';
 import { type GuardPolicy, guardLayer, isGuardPolicy } from './guard.js';
 import {
@@ -57,27 +56,14 @@ export function pipeline(...policies: Policy[]): Pipeline {
     const composed = inner;
     const direct = directOf(composed);
     const entry = (req: Req, ctx?: CallContext | CallInit): Promise<Res> => {
-      // The policies read the clock as they start the call: one reading serves them all.
-      const opened = beginInstant();
-      try {
-        if (ctx instanceof CallContext) return composed(req, ctx);
-        const root = CallContext.entry(ctx);
-        if (!ctx?.signal) return composed(req, root);
-        // The caller's signal got one listener from us; take it off when the call settles.
-        return composed(req, root).finally(() => root.cancellation.dispose());
-      } finally {
-        endInstant(opened);
-      }
+      if (ctx instanceof CallContext) return composed(req, ctx);
+      const root = CallContext.entry(ctx);
+      if (!ctx?.signal) return composed(req, root);
+      // The caller's signal got one listener from us; take it off when the call settles.
+      return composed(req, root).finally(() => root.cancellation.dispose());
     };
     // The direct form, for a caller that brings its own context and settler (a client facade).
-    withDirect<typeof entry, Req, Res>(entry, (req, ctx, settler) => {
-      const opened = beginInstant();
-      try {
-        direct(req, ctx, settler);
-      } finally {
-        endInstant(opened);
-      }
-    });
+    withDirect<typeof entry, Req, Res>(entry, direct);
     return isCancellationHonoured(composed) ? honoursCancellation(entry) : entry;
   };
 

@@ -1,5 +1,4 @@
 export type { Clock, TimerHandle } from './clock.js';
 export { systemClock } from './clock.js';
-export { nowOf } from './instant.js';
 export { ManualClock, settle } from './manual-clock.js';
 export { sleep } from './sleep.js';

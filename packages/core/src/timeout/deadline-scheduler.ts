@@ -1,5 +1,4 @@
 import type { Clock, TimerHandle } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 
 /**
  * Something with an absolute deadline that must be told when it passes. The scheduler links
@@ -48,7 +47,7 @@ export class DeadlineScheduler {
       bucket = { at, head: undefined, size: 0, timer: undefined };
       this.#buckets.set(at, bucket);
       const fire = bucket;
-      bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - nowOf(this.#clock));
+      bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - this.#clock.now());
       if (this.#unref) (bucket.timer as { unref?: () => void }).unref?.();
     }
     this.#last = bucket;

@@ -8,7 +8,6 @@ import {
   type Policy,
   type Service,
 } from '../service/service.js';
-import { nowOf } from '../time/instant.js';
 import { schedulerFor } from './deadline-scheduler.js';
 import { checkTimeoutOptions, type TimeoutPolicyOptions } from './options.js';
 import { TimedCall } from './timed-call.js';
@@ -33,7 +32,7 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
       const inner = directOf(next);
       return directService<Req, Res>((req, ctx, settler) => {
         const clock = options.clock ?? ctx.clock;
-        const now = nowOf(clock);
+        const now = clock.now();
         let own = ms;
         if (kind === 'total') {
           const override = ctx.get(CALL_OPTIONS)?.timeoutMs;
