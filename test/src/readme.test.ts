@@ -24,3 +24,14 @@ describe('README', () => {
     expect(read('.ci/run')).toMatch(/npm test/);
   });
 });
+
+describe('docs/writing-a-policy.md', () => {
+  it('shows examples/src/policies/shed-when-late.ts exactly (the file CI typechecks and tests)', () => {
+    const doc = read('docs/writing-a-policy.md');
+    const begin = doc.indexOf('<!-- example:shed-when-late');
+    const end = doc.indexOf('<!-- example:end -->', begin);
+    expect(begin).toBeGreaterThan(0);
+    const block = doc.slice(doc.indexOf('```ts\n', begin) + 6, doc.lastIndexOf('\n```', end));
+    expect(block).toBe(read('examples/src/policies/shed-when-late.ts').trimEnd());
+  });
+});
