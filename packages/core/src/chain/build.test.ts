@@ -21,8 +21,8 @@ describe('buildChain', () => {
       'route + balancer',
       'outlier-detection',
     ]);
-    expect(chain.describe()).toMatch(/ 4\. hedge\s+off/);
-    expect(chain.describe()).toMatch(/10\. outlier-detection\s+on/);
+    expect(chain.describe()).toMatch(/ 3\. hedge\s+off/);
+    expect(chain.describe()).toMatch(/ 9\. outlier-detection\s+on/);
     expect(chain.describe()).toMatch(/retry\.budget\.ratio\s+0\.2\s+default/);
   });
 

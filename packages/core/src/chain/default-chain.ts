@@ -11,14 +11,11 @@ export interface ChainPosition {
 
 /**
  * The default chain, outermost first. The order is the contract; each reason says why a
- * position sits where it does (Finagle's stack, justified line by line).
+ * position sits where it does (Finagle's stack, justified line by line). Telemetry will sit
+ * outermost, so its span covers every wait, retry and refusal below; it joins this list when
+ * something builds it.
  */
 export const DEFAULT_CHAIN: readonly ChainPosition[] = [
-  {
-    name: 'telemetry',
-    section: undefined,
-    reason: 'outermost, so the span and duration cover every wait, retry and refusal below',
-  },
   {
     name: 'total-deadline',
     section: 'timeout',
