@@ -49,13 +49,9 @@ function start(ctx = CallContext.root(), sinks?: BodySinks) {
   const request = new OutboundRequest('GET', '/', [], null, true);
   request.bodySinks = sinks;
   const attempt = new HttpAttempt(ctx, request, {
-    resolve: (value) => {
+    settle: (outcome) => {
       if (settled) throw new Error('settled twice');
-      settled = { value };
-    },
-    reject: (error) => {
-      if (settled) throw new Error('settled twice');
-      settled = { error };
+      settled = outcome.ok ? { value: outcome.value } : { error: outcome.error };
     },
   });
   attempt.listen();

@@ -1,5 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AbortListener, abortError, type CallContext, type Settler } from '@outrigger/core';
+import {
+  type AbortListener,
+  abortError,
+  type CallContext,
+  failedWith,
+  type Settler,
+  succeeded,
+} from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import type { HttpOutcome } from './classify.js';
 import type { OutboundRequest } from './outbound.js';
@@ -126,8 +133,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
       this.#sink = sinks.sinkFor(this);
       this.#provisional = true;
     }
-    const settler = this.#settle();
-    settler?.resolve(this);
+    this.#settle()?.settle(succeeded(this));
     return !this.#paused;
   }
 
@@ -162,7 +168,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
 
   onError(error: Error): void {
     // Our own abort arrives back here as its reason: surface the call's abort error.
-    this.#settle()?.reject(this.ctx.aborted ? abortError(this.ctx) : error);
+    this.#settle()?.settle(failedWith(this.ctx.aborted ? abortError(this.ctx) : error));
     if (this.#phase === Phase.Streaming) {
       this.#phase = Phase.Failed;
       this.#error = error;
@@ -178,7 +184,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
     const settler = this.#settle();
     if (settler === undefined) return;
     const error = abortError(this.ctx);
-    settler.reject(error);
+    settler.settle(failedWith(error));
     this.abortWire(error);
   }
 

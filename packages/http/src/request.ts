@@ -4,6 +4,7 @@ import {
   type Cancellation,
   FaultInjectedError,
   isOutriggerError,
+  type Outcome,
   type PromiseHolder,
   promiseFor,
   type Settler,
@@ -137,20 +138,15 @@ class PendingRequest implements Settler<HttpAttempt>, PromiseHolder<ResponseData
     this.#reject = reject;
   }
 
-  resolve(attempt: HttpAttempt): void {
+  settle(outcome: Outcome<HttpAttempt>): void {
     this.#core.settled();
+    if (!outcome.ok) this.#cancellation?.dispose();
     try {
-      this.#resolve!(toData(attempt, this.#cancellation));
-    } catch (error) {
-      this.#reject!(error);
-    }
-  }
-
-  reject(error: unknown): void {
-    this.#core.settled();
-    this.#cancellation?.dispose();
-    try {
-      this.#resolve!(failed(error, this.#signal));
+      this.#resolve!(
+        outcome.ok
+          ? toData(outcome.value, this.#cancellation)
+          : failed(outcome.error, this.#signal),
+      );
     } catch (thrown) {
       this.#reject!(thrown);
     }

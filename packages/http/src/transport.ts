@@ -2,6 +2,7 @@ import {
   abortError,
   type DirectService,
   directService,
+  failedWith,
   honoursCancellation,
   NoEndpointsError,
   OutriggerError,
@@ -31,19 +32,21 @@ export function httpTransport(
   const deadlineHeader = settings.deadlineHeader;
   // An abort rejects the attempt at once (`HttpAttempt.onAbort`), so deadlines need not race it.
   const send: DirectService<OutboundRequest, HttpAttempt> = (req, ctx, settler) => {
-    if (ctx.aborted) return settler.reject(abortError(ctx));
+    if (ctx.aborted) return settler.settle(failedWith(abortError(ctx)));
     const endpoint = ctx.endpoint;
     if (endpoint === undefined) {
-      return settler.reject(
-        new NoEndpointsError({
-          service: ctx.service,
-          reason:
-            'the attempt reached the transport without an endpoint (no balancer in the chain?)',
-        }),
+      return settler.settle(
+        failedWith(
+          new NoEndpointsError({
+            service: ctx.service,
+            reason:
+              'the attempt reached the transport without an endpoint (no balancer in the chain?)',
+          }),
+        ),
       );
     }
     if (req.streamed) {
-      if (req.bodyTaken) return settler.reject(new BodyReplayError(ctx.service));
+      if (req.bodyTaken) return settler.settle(failedWith(new BodyReplayError(ctx.service)));
       req.bodyTaken = true;
     }
     // One clock read per attempt (~60 ns), shared by the deadline header and undici's timers.

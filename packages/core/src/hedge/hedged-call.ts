@@ -1,5 +1,5 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
-import type { Classifier } from '../classify/classifier.js';
+import type { Classifier, Verdict } from '../classify/classifier.js';
 import { abortError } from '../context/abort-error.js';
 import {
   ATTEMPT_LOG,
@@ -11,6 +11,7 @@ import type { CallContext } from '../context/call-context.js';
 import { type AbortListener, Cancellation } from '../context/cancellation.js';
 import { CancelledError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
+import { classify, failedWith, type Outcome, succeeded } from '../service/outcome.js';
 import type { Service } from '../service/service.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 
@@ -66,7 +67,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
   }
 
   onAbort(): void {
-    this.#settle(undefined, abortError(this.#ctx), true);
+    this.#settle(failedWith(abortError(this.#ctx)));
   }
 
   #launch(): void {
@@ -78,8 +79,8 @@ export class HedgedCall<Req, Res> implements AbortListener {
       .withScope(token, this.#ctx.deadline)
       .withAttempt((this.#ctx.attempt || 1) + n - 1);
     this.#s.next(this.#req, ctx).then(
-      (value) => this.#outcome(n, value, undefined, false),
-      (error) => this.#outcome(n, undefined, error, true),
+      (value) => this.#outcome(n, succeeded(value)),
+      (error) => this.#outcome(n, failedWith(error)),
     );
     if (n < this.#s.maxAttempts) this.#timer = this.#s.clock.setTimeout(this.#hedge, this.#delayMs);
   }
@@ -109,19 +110,24 @@ export class HedgedCall<Req, Res> implements AbortListener {
     this.#launch();
   };
 
-  #outcome(n: number, value: Res | undefined, error: unknown, failed: boolean): void {
+  #outcome(n: number, outcome: Outcome<Res>): void {
     this.#pending--;
     this.#attempts[n - 1]!.dispose();
+    const { classifier } = this.#s;
     if (this.#settled) {
-      if (!failed) this.#s.classifier.discard?.(value as Res);
+      if (outcome.ok) classifier.discard?.(outcome.value);
       return;
     }
-    const verdict = failed
-      ? this.#s.classifier.classifyError(error, this.#ctx)
-      : this.#s.classifier.classifyResult(value as Res, this.#ctx);
+    let verdict: Verdict;
+    try {
+      verdict = classify(classifier, outcome, this.#ctx);
+    } catch (classifyError) {
+      this.#settle(failedWith(classifyError));
+      return;
+    }
     // A success wins at once; a failure waits for the attempts still in flight, if any.
     if (verdict !== 'success' && this.#pending > 0) {
-      if (!failed) this.#s.classifier.discard?.(value as Res);
+      if (outcome.ok) classifier.discard?.(outcome.value);
       return;
     }
     if (verdict === 'success') {
@@ -136,10 +142,10 @@ export class HedgedCall<Req, Res> implements AbortListener {
         });
       }
     }
-    this.#settle(value, error, failed);
+    this.#settle(outcome);
   }
 
-  #settle(value: Res | undefined, error: unknown, failed: boolean): void {
+  #settle(outcome: Outcome<Res>): void {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#timer !== undefined) this.#s.clock.clearTimeout(this.#timer);
@@ -147,7 +153,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
     const lost = new CancelledError(this.#ctx.service, 'another hedged attempt answered first');
     for (const token of this.#attempts) token.abort(lost);
     if (this.#owned) settleAttemptLog(this.#owned);
-    if (failed) this.#reject(error);
-    else this.#resolve(value as Res);
+    if (outcome.ok) this.#resolve(outcome.value);
+    else this.#reject(outcome.error);
   }
 }

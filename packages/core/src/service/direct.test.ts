@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallContext } from '../context/call-context.js';
 import { directOf, directService, promiseOf, type Settler } from './direct.js';
+import { failedWith, succeeded } from './outcome.js';
 import type { Service } from './service.js';
 import { ticksToSettle } from './test-support/ticks.js';
 
@@ -8,8 +9,8 @@ import { ticksToSettle } from './test-support/ticks.js';
 function recorder() {
   const told: { value?: unknown; error?: unknown }[] = [];
   const settler: Settler<unknown> = {
-    resolve: (value) => told.push({ value }),
-    reject: (error) => told.push({ error }),
+    settle: (outcome) =>
+      told.push(outcome.ok ? { value: outcome.value } : { error: outcome.error }),
   };
   return { settler, told };
 }
@@ -18,16 +19,20 @@ describe('direct forms (decision 0041)', () => {
   const root = CallContext.root();
 
   it('a direct service is a promise service too, settled by its direct form', async () => {
-    const svc = directService<number, number>((req, _ctx, settler) => settler.resolve(req * 2));
+    const svc = directService<number, number>((req, _ctx, settler) =>
+      settler.settle(succeeded(req * 2)),
+    );
     await expect(svc(21, root)).resolves.toBe(42);
     const failing = directService<number, number>((_req, _ctx, settler) =>
-      settler.reject(new Error('no')),
+      settler.settle(failedWith(new Error('no'))),
     );
     await expect(failing(1, root)).rejects.toThrow('no');
   });
 
   it('directOf gives a direct service its own form, with no promise made', () => {
-    const svc = directService<number, number>((req, _ctx, settler) => settler.resolve(req + 1));
+    const svc = directService<number, number>((req, _ctx, settler) =>
+      settler.settle(succeeded(req + 1)),
+    );
     const { settler, told } = recorder();
     directOf(svc)(1, root, settler as Settler<number>);
     // Told synchronously: no promise, no reaction in between.
@@ -60,7 +65,7 @@ describe('direct forms (decision 0041)', () => {
     await expect(promiseOf(throwing, null, root)).rejects.toThrow('broke its promise');
     // Settled first, then threw: the first outcome stands.
     const both = (_req: null, _ctx: CallContext, settler: Settler<string>) => {
-      settler.resolve('first');
+      settler.settle(succeeded('first'));
       throw new Error('second');
     };
     await expect(promiseOf(both, null, root)).resolves.toBe('first');
@@ -70,7 +75,7 @@ describe('direct forms (decision 0041)', () => {
     let tell: Settler<string> | undefined;
     const promise = promiseOf<null, string>((_req, _ctx, settler) => (tell = settler), null, root);
     const ticks = ticksToSettle(promise);
-    tell!.resolve('ok');
+    tell!.settle(succeeded('ok'));
     let plainResolve: ((value: string) => void) | undefined;
     const plain = new Promise<string>((resolve) => (plainResolve = resolve));
     const plainTicks = ticksToSettle(plain);

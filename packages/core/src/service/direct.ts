@@ -1,22 +1,21 @@
 import type { CallContext } from '../context/call-context.js';
+import { failedWith, type Outcome, succeeded } from './outcome.js';
 import type { Service } from './service.js';
 
 /**
- * Where one call's outcome goes: `resolve` or `reject`, once. A promise's resolving functions
- * make one (`{ resolve, reject }`); so does a policy's per-call state object, for the service
- * inside it. Neither method throws: a settler catches what its own work throws and settles its
- * own settler with it.
+ * Where one call's outcome goes, once. A policy's per-call state object is the settler of the
+ * service inside it; `settle` never throws: a settler catches what its own work throws and
+ * settles its own settler with it.
  */
 export interface Settler<Res> {
-  resolve(value: Res): void;
-  reject(error: unknown): void;
+  settle(outcome: Outcome<Res>): void;
 }
 
 /**
- * A service's direct form: runs the call and hands its outcome to `settler`, possibly before it
- * returns; never throws. Composed direct forms pass an outcome outward through method calls, so
- * a chain of them costs the one promise its caller asked for instead of a promise reaction per
- * policy (~150 ns each on the HTTP path, decision 0041).
+ * A service's direct form (internal, for the built-ins): runs the call and hands its outcome to
+ * `settler`, possibly before it returns; never throws. Composed direct forms pass an outcome
+ * outward through method calls, so a chain of them costs the one promise its caller asked for
+ * instead of a promise reaction per policy (~150 ns each on the HTTP path, decision 0041).
  */
 export type DirectService<Req, Res> = (req: Req, ctx: CallContext, settler: Settler<Res>) => void;
 
@@ -45,12 +44,12 @@ export function directOf<Req, Res>(service: Service<Req, Res>): DirectService<Re
     try {
       pending = service(req, ctx);
     } catch (error) {
-      settler.reject(error);
+      settler.settle(failedWith(error));
       return;
     }
     pending.then(
-      (value) => settler.resolve(value),
-      (error: unknown) => settler.reject(error),
+      (value) => settler.settle(succeeded(value)),
+      (error: unknown) => settler.settle(failedWith(error)),
     );
   };
 }
@@ -74,14 +73,19 @@ export function promiseFor<T>(holder: PromiseHolder<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => holder.settlers(resolve, reject));
 }
 
-/** The settler of a promise made by `promiseOf`: its resolving functions, as they are. */
+/** The settler of a promise made by `promiseOf`: settles it with the outcome, once. */
 class PromiseSettler<T> implements Settler<T>, PromiseHolder<T> {
-  resolve: (value: T) => void = ignore;
-  reject: (error: unknown) => void = ignore;
+  #resolve: (value: T) => void = ignore;
+  #reject: (error: unknown) => void = ignore;
 
   settlers(resolve: (value: T) => void, reject: (error: unknown) => void): void {
-    this.resolve = resolve;
-    this.reject = reject;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  settle(outcome: Outcome<T>): void {
+    if (outcome.ok) this.#resolve(outcome.value);
+    else this.#reject(outcome.error);
   }
 }
 
@@ -99,7 +103,7 @@ export function promiseOf<Req, Res>(
     direct(req, ctx, settler);
   } catch (error) {
     // A direct form that broke its promise not to throw: its error is the call's, once.
-    settler.reject(error);
+    settler.settle(failedWith(error));
   }
   return promise;
 }

@@ -4,6 +4,7 @@ import { CallContext } from '../context/call-context.js';
 import { contextKey } from '../context/context-key.js';
 import { directService } from './direct.js';
 import { type Guard, guardPolicy, WAIT } from './guard.js';
+import { succeeded } from './outcome.js';
 import { pipeline } from './pipeline.js';
 import type { Service } from './service.js';
 import { ticksToSettle } from './test-support/ticks.js';
@@ -172,7 +173,9 @@ describe('guards in a pipeline (decision 0037)', () => {
   it('guards add no promise hop of their own, fused or nested (decision 0041)', async () => {
     const log: string[] = [];
     const guards = [logging('a', log), logging('b', log), logging('c', log)] as const;
-    const direct = directService<string, string>((req, _ctx, settler) => settler.resolve(req));
+    const direct = directService<string, string>((req, _ctx, settler) =>
+      settler.settle(succeeded(req)),
+    );
     const root = CallContext.root();
     const bare = await ticksToSettle(direct('x', root));
     expect(await ticksToSettle(pipeline(...guards)(direct)('x', root))).toBe(bare);

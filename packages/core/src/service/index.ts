@@ -16,6 +16,7 @@ export {
   isGuardPolicy,
   WAIT,
 } from './guard.js';
+export { classify, failedWith, type Outcome, succeeded, unwrap } from './outcome.js';
 export { type Pipeline, pipeline } from './pipeline.js';
 export {
   type EntryService,

@@ -5,6 +5,7 @@ import { abortError } from '../context/abort-error.js';
 import { CallContext } from '../context/call-context.js';
 import { retry } from '../retry/policy.js';
 import { directService, type Settler } from '../service/direct.js';
+import { failedWith, succeeded } from '../service/outcome.js';
 import { pipeline } from '../service/pipeline.js';
 import {
   honoursCancellation,
@@ -145,7 +146,7 @@ describe('deadlines and retries settle through direct forms (decision 0041)', ()
 
   it('add no promise hop of their own, and leave nothing scheduled', async () => {
     const clock = new ManualClock();
-    const svc = direct((_ctx, settler) => settler.resolve('ok'));
+    const svc = direct((_ctx, settler) => settler.settle(succeeded('ok')));
     const bare = await ticksToSettle(svc(null, CallContext.root({ clock })));
     const chain = pipeline(
       timeout({ totalMs: 1_000, clock }),
@@ -166,7 +167,9 @@ describe('deadlines and retries settle through direct forms (decision 0041)', ()
     const clock = new ManualClock();
     // Rejects inside the abort itself, with an error of its own (a socket torn down).
     const svc = direct((ctx, settler) =>
-      ctx.cancellation.add({ onAbort: () => settler.reject(new Error('socket closed')) }),
+      ctx.cancellation.add({
+        onAbort: () => settler.settle(failedWith(new Error('socket closed'))),
+      }),
     );
     const call = pipeline(timeout({ totalMs: 30, clock }), fastRetry(clock))(svc);
     const result = call(null, { clock }).catch((e) => e);
@@ -181,9 +184,9 @@ describe('deadlines and retries settle through direct forms (decision 0041)', ()
     const startedInCallback: boolean[] = [];
     const svc = direct((_ctx, settler) => {
       startedInCallback.push(inCallback);
-      if (startedInCallback.length > 1) return settler.resolve('ok');
+      if (startedInCallback.length > 1) return settler.settle(succeeded('ok'));
       inCallback = true;
-      settler.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+      settler.settle(failedWith(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
       inCallback = false;
     });
     const call = pipeline(retry({ clock, backoff: { baseMs: 0, maxMs: 0 } }))(svc);

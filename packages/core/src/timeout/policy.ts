@@ -2,6 +2,7 @@ import { abortError } from '../context/abort-error.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { TimeoutError } from '../errors/errors.js';
 import { directOf, directService } from '../service/direct.js';
+import { failedWith } from '../service/outcome.js';
 import {
   isCancellationHonoured,
   namedPolicy,
@@ -49,12 +50,12 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
         const effectiveKind = inherited && ctx.attempt === 0 ? 'inbound' : kind;
         const timeoutMs = inherited ? Math.max(0, Math.round(deadline - now)) : own!;
         if (ctx.aborted) {
-          settler.reject(abortError(ctx));
+          settler.settle(failedWith(abortError(ctx)));
           return;
         }
         if (deadline <= now) {
-          settler.reject(
-            new TimeoutError({ service: ctx.service, timeoutMs, kind: effectiveKind }),
+          settler.settle(
+            failedWith(new TimeoutError({ service: ctx.service, timeoutMs, kind: effectiveKind })),
           );
           return;
         }
@@ -71,7 +72,7 @@ export function timeout(options: TimeoutPolicyOptions): Policy {
         try {
           inner(req, ctx.withScope(call, deadline), call);
         } catch (error) {
-          call.reject(error);
+          call.settle(failedWith(error));
         }
       });
     },

@@ -4,6 +4,7 @@ import { Cancellation } from '../context/cancellation.js';
 import { TimeoutError, type TimeoutKind } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Settler } from '../service/direct.js';
+import { failedWith, type Outcome } from '../service/outcome.js';
 import type { Bucket, DeadlineScheduler, Expirable } from './deadline-scheduler.js';
 
 /**
@@ -55,23 +56,10 @@ export class TimedCall<Res> extends Cancellation implements Expirable, Settler<R
     this.attachTo(this.#ctx.cancellation);
   }
 
-  /** The inner service's value: passed on if nothing decided first, else the decided error. */
-  resolve(value: Res): void {
-    this.#pass(false, value);
-  }
-
-  /** The inner service's error, handled as `resolve` handles a value. */
-  reject(error: unknown): void {
-    this.#pass(true, error);
-  }
-
-  #pass(failed: boolean, outcome: unknown): void {
-    if (this.#finish()) {
-      if (failed) this.#outer.reject(outcome);
-      else this.#outer.resolve(outcome as Res);
-    } else if (!this.#racing) {
-      this.#outer.reject(this.#error);
-    }
+  /** The inner service's outcome: passed on if nothing decided first, else the decided error. */
+  settle(outcome: Outcome<Res>): void {
+    if (this.#finish()) this.#outer.settle(outcome);
+    else if (!this.#racing) this.#outer.settle(failedWith(this.#error));
     // Racing, the outer settler already has the decided error: the late outcome is dropped.
   }
 
@@ -109,7 +97,7 @@ export class TimedCall<Res> extends Cancellation implements Expirable, Settler<R
     // rejects at once) finds the decision made. Abort while its listeners are still attached.
     this.abort(reason);
     this.dispose();
-    if (this.#racing) this.#outer.reject(error);
+    if (this.#racing) this.#outer.settle(failedWith(error));
   }
 
   #finish(): boolean {
