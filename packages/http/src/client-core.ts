@@ -47,7 +47,6 @@ export class ClientCore {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
-  readonly #init: CallInit;
 
   constructor(options: HttpClientOptions, downstream?: EndpointDispatcher) {
     const draft = resolveTransport(options, undefined);
@@ -57,7 +56,6 @@ export class ClientCore {
     this.chain = createHttpChain(options, transport, classifier);
     this.direct = directOf(this.chain.call);
     this.service = this.chain.config.service;
-    this.#init = { signal: undefined, service: this.service, operation: '', idempotent: true };
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
     this.settings = resolveTransport(options, total);
     if (this.settings.deadlineHeader !== undefined)
@@ -81,20 +79,15 @@ export class ClientCore {
     const idempotent =
       o?.idempotent ??
       (isIdempotentMethod(req.method) || req.header('idempotency-key') !== undefined);
-    // One init object per client, filled per call: the context reads it synchronously and
-    // keeps none of it, so a fresh literal per call would only be garbage.
-    const init = this.#init;
-    init.signal = signal ?? undefined;
-    init.operation = req.method;
-    init.idempotent = idempotent;
-    let ctx: CallContext;
-    try {
-      ctx = abortable
-        ? CallContext.root(init).with(REQUEST_INFO, req)
-        : CallContext.entry(init, REQUEST_INFO, req);
-    } finally {
-      init.signal = undefined; // not kept alive until the next call
-    }
+    const init: CallInit = {
+      signal: signal ?? undefined,
+      service: this.service,
+      operation: req.method,
+      idempotent,
+    };
+    let ctx = abortable
+      ? CallContext.root(init).with(REQUEST_INFO, req)
+      : CallContext.entry(init, REQUEST_INFO, req);
     const noRetry = o?.retry === false || !req.replayable;
     if (noRetry || o?.timeout !== undefined || o?.hashKey !== undefined) {
       if (o?.timeout !== undefined && !(o.timeout > 0 && Number.isFinite(o.timeout))) {
