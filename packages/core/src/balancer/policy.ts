@@ -26,6 +26,8 @@ export interface LoadBalancerPolicy extends Policy {
   close(): Promise<void>;
   /** What the balancer knows now: endpoints, load, ejections, subsets in panic. */
   inspect(): LoadBalancerSnapshot;
+  /** Endpoints in the current set (0 before the first): what one pass of requeues can cover. */
+  endpointCount(): number;
 }
 
 /**
@@ -168,6 +170,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
       if (o.ownsDiscovery) await o.discovery.close();
     },
     inspect: () => inspect(pool, placement, env),
+    endpointCount: () => pool.backends.length,
   });
 }
 

@@ -46,18 +46,22 @@ type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
   'total-deadline': ({ config, events, service }) =>
     config.timeout ? timeout({ totalMs: config.timeout.totalMs, events, service }) : undefined,
-  retry: ({ config, events, budget, classifier, random }) =>
-    config.retry
-      ? retry({
-          maxAttempts: config.retry.maxAttempts,
-          backoff: config.retry.backoff,
-          retryAfterMaxMs: config.retry.retryAfterMaxMs,
-          budget,
-          classifier,
-          events,
-          random,
-        })
-      : undefined,
+  retry: (b) => {
+    const { config, events, budget, classifier, random } = b;
+    if (!config.retry) return undefined;
+    return retry({
+      maxAttempts: config.retry.maxAttempts,
+      ...(config.retry.maxRequeues !== undefined ? { maxRequeues: config.retry.maxRequeues } : {}),
+      // The balancer sits inside and is built after: asked per call, it knows the live set.
+      endpointCount: () => b.loadBalancer?.endpointCount() ?? 0,
+      backoff: config.retry.backoff,
+      retryAfterMaxMs: config.retry.retryAfterMaxMs,
+      budget,
+      classifier,
+      events,
+      random,
+    });
+  },
   hedge: ({ config, events, budget, classifier }) =>
     config.hedge
       ? hedge({

@@ -32,6 +32,12 @@ export interface TimeoutOptions {
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 3, 1 to 10. */
   maxAttempts?: number;
+  /**
+   * Requeues per call of attempts that provably never reached a server (connection refused), on
+   * top of `maxAttempts`, 0 to 10. Default: one pass over the endpoints (their number − 1, at
+   * most 3). Decision 0044.
+   */
+  maxRequeues?: number;
   backoff?: { baseMs?: number; maxMs?: number; jitter?: JitterKind };
   /** Cap on server-requested delays. Default 10,000. */
   retryAfterMaxMs?: number;
@@ -86,6 +92,7 @@ export interface EffectiveConfig {
   readonly retry:
     | {
         readonly maxAttempts: number;
+        readonly maxRequeues: number | undefined;
         readonly backoff: {
           readonly baseMs: number;
           readonly maxMs: number;

@@ -89,6 +89,15 @@ export const SETTINGS: readonly SettingDef[] = [
     10,
     3,
   ),
+  int(
+    {
+      env: 'RETRY_MAX_REQUEUES',
+      path: ['retry', 'maxRequeues'],
+      doc: 'Requeues per call of attempts that never reached a server (connection refused), on top of the attempts; unset means one pass over the endpoints (their number − 1, at most 3).',
+    },
+    0,
+    10,
+  ),
   ms(
     {
       env: 'RETRY_BACKOFF_BASE_MS',

@@ -14,13 +14,19 @@ export interface RetryPolicyOptions extends Omit<RetryOptions, 'budget'> {
   events?: EventBus | undefined;
   clock?: Clock | undefined;
   random?: (() => number) | undefined;
-  /** Requeues (never-sent attempts) allowed per call on top of `maxAttempts`. Default 10. */
-  maxRequeues?: number;
+  /**
+   * How many endpoints an attempt can go to now; the chain passes its load balancer's. It sets
+   * the default requeue bound (one pass over them) and tells a requeue to an untried endpoint
+   * (at once) from one that would meet a tried one again (after a backoff). Without it, requeues
+   * default to 0 and always wait a backoff.
+   */
+  endpointCount?: (() => number) | undefined;
 }
 
 export interface CheckedRetryOptions {
   readonly maxAttempts: number;
-  readonly maxRequeues: number;
+  /** Undefined: one pass over the endpoints (`requeueBound`). */
+  readonly maxRequeues: number | undefined;
   readonly backoff: Backoff;
   readonly retryAfterMaxMs: number;
 }
@@ -47,9 +53,19 @@ export function checkRetryOptions(options: RetryPolicyOptions): CheckedRetryOpti
       expected: `one of ${JITTER_KINDS.join(', ')}`,
     });
   }
+  if (options.endpointCount !== undefined && typeof options.endpointCount !== 'function') {
+    throw new ConfigInvalidError({
+      setting: 'retry() endpointCount',
+      value: options.endpointCount,
+      expected: 'a function returning how many endpoints an attempt can go to',
+    });
+  }
   return {
     maxAttempts: int('maxAttempts', options.maxAttempts ?? 3, 1, 10),
-    maxRequeues: int('maxRequeues', options.maxRequeues ?? 10, 0, 100),
+    maxRequeues:
+      options.maxRequeues === undefined
+        ? undefined
+        : int('maxRequeues', options.maxRequeues, 0, 10),
     backoff: { baseMs, maxMs, jitter },
     retryAfterMaxMs: int('retryAfterMaxMs', options.retryAfterMaxMs ?? 10_000, 0, 3_600_000),
   };

@@ -114,9 +114,16 @@ describe('retry()', () => {
     let tries = 0;
     const attempts: number[] = [];
     const requeued = pipeline(
-      retry({ clock, events, classifier: statusClassifier, maxAttempts: 1 }),
+      retry({
+        clock,
+        events,
+        classifier: statusClassifier,
+        maxAttempts: 1,
+        endpointCount: () => 3,
+      }),
     )(async (_: null, ctx): Promise<Res> => {
       attempts.push(ctx.attempt);
+      ctx.get(ATTEMPT_LOG)!.record(endpoint({ host: '10.0.0.1', port: ctx.attempt }));
       if (++tries < 3) throw refused();
       return { status: 200 };
     });

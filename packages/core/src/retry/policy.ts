@@ -5,19 +5,24 @@ import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
-import { directOf, directService, type Settler } from '../service/direct.js';
+import { type DirectService, directOf, directService, type Settler } from '../service/direct.js';
+import { classify, failedWith, type Outcome } from '../service/outcome.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import type { Clock } from '../time/clock.js';
 import { sleep } from '../time/sleep.js';
 import { backoffDelay } from './backoff.js';
 import { type CheckedRetryOptions, checkRetryOptions, type RetryPolicyOptions } from './options.js';
+import { requeueBound, untriedLeft } from './requeue.js';
 
 /**
  * Retries what the shared classifier calls retryable, for idempotent requests only, with
  * exponential backoff and jitter, honouring a server's delay hint up to a cap, never sleeping
  * past the deadline, and never beyond the retry budget. An attempt that provably never reached
- * a server (`unsent`) is requeued even for a non-idempotent request, without counting as an
- * attempt, still within the budget. Each attempt goes to a different endpoint where one exists
- * (the attempt log tells the balancer what was tried).
+ * a server (`unsent`) is requeued even for a non-idempotent request, still within the budget:
+ * up to `maxRequeues` of them (default one pass over the endpoints) on top of `maxAttempts`,
+ * at once while an untried endpoint is left, after a backoff otherwise; past the bound an
+ * unsent attempt counts as an attempt (decision 0044). Each attempt goes to a different
+ * endpoint where one exists (the attempt log tells the balancer what was tried).
  *
  * A retryable *result* (an HTTP 503) is returned as it is once retries are spent, so the caller
  * sees the last answer; a retryable *error* is rethrown, or wrapped in BUDGET_EXHAUSTED when the
@@ -29,43 +34,141 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
     options.budget instanceof RetryBudget
       ? options.budget
       : new RetryBudget({ ...options.budget, ...(options.clock ? { clock: options.clock } : {}) });
-  const classifier = (options.classifier ?? defaultClassifier) as Classifier<unknown>;
-  const random = options.random ?? Math.random;
-  const events = options.events;
+  const rules: RetryRules = {
+    checked,
+    budget,
+    classifier: (options.classifier ?? defaultClassifier) as Classifier<unknown>,
+    random: options.random ?? Math.random,
+    events: options.events,
+    clock: options.clock,
+    endpointCount: options.endpointCount,
+  };
+  // Nothing to requeue into: one attempt needs no per-call state.
+  const oneAttempt =
+    checked.maxAttempts === 1 &&
+    (checked.maxRequeues ?? (options.endpointCount === undefined ? 0 : 1)) === 0;
 
-  /** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
-  const final = (verdict: Verdict, ctx: CallContext) =>
-    (verdict !== 'retryable' && verdict !== 'unsent') ||
-    ctx.aborted ||
-    (verdict !== 'unsent' && !ctx.idempotent);
+  return namedPolicy(
+    'retry',
+    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      const inner = directOf(next);
+      return directService<Req, Res>((req, ctx, settler) => {
+        budget.deposit();
+        if (oneAttempt || ctx.get(CALL_OPTIONS)?.retry === false) {
+          inner(req, ctx.withAttempt(1), settler);
+          return;
+        }
+        new RetryCall(rules, inner, req, ctx, settler).send();
+      });
+    },
+    { keepsCancellation: true },
+  );
+}
 
-  /** The slow path, entered only after a first retryable outcome. */
-  async function again<Req, Res>(
-    next: Service<Req, Res>,
+/** What every call of one `retry()` shares. */
+interface RetryRules {
+  readonly checked: CheckedRetryOptions;
+  readonly budget: RetryBudget;
+  readonly classifier: Classifier<unknown>;
+  readonly random: () => number;
+  readonly events: EventBus | undefined;
+  readonly clock: Clock | undefined;
+  readonly endpointCount: (() => number) | undefined;
+}
+
+/**
+ * One logical call under retry: the settler of each of its attempts in turn, and the call's
+ * attempt log when no outer policy made one (so a retry goes to another endpoint). Each outcome
+ * is judged the same way, the first as any other: a final one goes out, a retryable one is sent
+ * again after its delay, within attempts, deadline and budget. One object per call.
+ */
+class RetryCall<Req, Res> extends AttemptLog implements Settler<Res> {
+  readonly #rules: RetryRules;
+  readonly #inner: DirectService<Req, Res>;
+  readonly #req: Req;
+  readonly #ctx: CallContext;
+  readonly #outer: Settler<Res>;
+  /** False when an outer policy (a hedge, an outer retry) made the call's log. */
+  readonly #ownsLog: boolean;
+  /** The context of the attempt in flight; it carries this log when the log is ours. */
+  #attemptCtx: CallContext;
+  /** Outcomes counted against `maxAttempts`. */
+  #attempts = 0;
+  /** Unsent outcomes requeued within the requeue bound (not counted as attempts). */
+  #requeues = 0;
+  /** Delays waited so far: the exponent of the next backoff. */
+  #waits = 0;
+  #previousDelay: number;
+
+  constructor(
+    rules: RetryRules,
+    inner: DirectService<Req, Res>,
     req: Req,
     ctx: CallContext,
-    attemptCtx: CallContext,
-    outcome: Outcome,
-  ): Promise<Res> {
-    let attempts = 0;
-    let requeues = 0;
-    let previousDelay = checked.backoff.baseMs;
-    for (;;) {
-      const { result, error, failed, verdict } = outcome;
-      const requeue = verdict === 'unsent';
-      if (requeue) requeues++;
-      else attempts++;
-      const delay = nextDelay(
-        checked,
-        classifier,
-        result,
-        error,
-        requeue,
-        attempts,
-        previousDelay,
-        random,
-      );
-      const gaveUp = (requeue ? requeues > checked.maxRequeues : attempts >= checked.maxAttempts)
+    outer: Settler<Res>,
+  ) {
+    super();
+    this.#rules = rules;
+    this.#inner = inner;
+    this.#req = req;
+    this.#ctx = ctx;
+    this.#outer = outer;
+    this.#ownsLog = ctx.get(ATTEMPT_LOG) === undefined;
+    // The first attempt's context, in one derivation; later ones derive from it.
+    this.#attemptCtx = this.#ownsLog
+      ? ctx.withAttemptAnd(1, ATTEMPT_LOG, this)
+      : ctx.withAttempt(1);
+    this.#previousDelay = rules.checked.backoff.baseMs;
+  }
+
+  /** Sends the next attempt, numbered after every attempt and requeue before it. */
+  send(): void {
+    const n = this.#attempts + this.#requeues + 1;
+    if (n > 1) this.#attemptCtx = this.#attemptCtx.withAttempt(n);
+    try {
+      this.#inner(this.#req, this.#attemptCtx, this);
+    } catch (error) {
+      this.settle(failedWith(error));
+    }
+  }
+
+  /** An attempt ended: out if final, else again after its delay, or out if we must give up. */
+  settle(outcome: Outcome<Res>): void {
+    const ctx = this.#ctx;
+    const { classifier, checked, budget, events } = this.#rules;
+    let verdict: Verdict;
+    try {
+      verdict = classify(classifier, outcome as Outcome<unknown>, ctx);
+    } catch (classifyError) {
+      this.#end(failedWith(classifyError));
+      return;
+    }
+    if (isFinal(verdict, ctx)) {
+      this.#end(outcome);
+      return;
+    }
+    const endpoints = this.#rules.endpointCount?.();
+    // Within the bound a never-sent attempt is requeued; past it, it is one more attempt.
+    const requeue =
+      verdict === 'unsent' && this.#requeues < requeueBound(checked.maxRequeues, endpoints);
+    if (requeue) this.#requeues++;
+    else this.#attempts++;
+    // At once only towards an endpoint not tried yet: against a dead fleet, a requeue that would
+    // meet a refusal it already had waits a backoff rather than spin at 0 ms.
+    const immediate =
+      requeue && untriedLeft(this.#attemptCtx.get(ATTEMPT_LOG)?.endpoints, endpoints);
+    const delay = nextDelay(
+      checked,
+      classifier,
+      outcome.value,
+      outcome.error,
+      immediate,
+      this.#waits + 1,
+      this.#previousDelay,
+      this.#rules.random,
+    );
+    const gaveUp =
+      !requeue && this.#attempts >= checked.maxAttempts
         ? 'attempts'
         : delay === Number.POSITIVE_INFINITY
           ? 'retry_after'
@@ -74,192 +177,59 @@ export function retry(options: RetryPolicyOptions = {}): Policy {
             : budget.tryWithdraw()
               ? undefined
               : 'budget';
-      if (gaveUp) {
-        emitGaveUp(events, ctx, attempts + requeues, gaveUp, requeue);
-        if (!failed) return result as Res;
-        throw gaveUp === 'budget' ? new BudgetExhaustedError(ctx.service, error) : error;
-      }
-      if (!failed) classifier.discard?.(result);
-      if (events?.has('retry.scheduled')) {
-        events.emit('retry.scheduled', {
-          service: ctx.service,
-          operation: ctx.operation,
-          attempt: attempts + requeues + 1,
-          delayMs: delay,
-          verdict,
-          requeue,
-        });
-      }
-      if (delay > 0) await sleep(delay, ctx, options.clock ?? ctx.clock);
-      previousDelay = delay;
-      attemptCtx = attemptCtx.withAttempt(attempts + requeues + 1);
-      try {
-        const value = await next(req, attemptCtx);
-        outcome = {
-          result: value,
-          error: undefined,
-          failed: false,
-          verdict: classifier.classifyResult(value, ctx),
-        };
-      } catch (e) {
-        outcome = {
-          result: undefined,
-          error: e,
-          failed: true,
-          verdict: classifier.classifyError(e, ctx),
-        };
-      }
-      if (final(outcome.verdict, ctx)) {
-        if (outcome.failed) throw outcome.error;
-        return outcome.result as Res;
-      }
-    }
-  }
-
-  /** Entered only after a first retryable outcome, and never inside the attempt's own callback. */
-  async function later<Req, Res>(
-    next: Service<Req, Res>,
-    req: Req,
-    ctx: CallContext,
-    first: CallContext,
-    owned: AttemptLog | undefined,
-    outcome: Outcome,
-  ): Promise<Res> {
-    // The first attempt may have answered from inside its transport (a socket callback): the
-    // next one starts from a clean stack.
-    await Promise.resolve();
-    try {
-      return await again(next, req, ctx, first, outcome);
-    } finally {
-      if (owned) settleAttemptLog(owned);
-    }
-  }
-
-  const rules: RetryRules = { classifier, final, later };
-
-  return namedPolicy(
-    'retry',
-    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
-      const inner = directOf(next);
-      return directService<Req, Res>((req, ctx, settler) => {
-        budget.deposit();
-        if (
-          (checked.maxAttempts === 1 && checked.maxRequeues === 0) ||
-          ctx.get(CALL_OPTIONS)?.retry === false
-        ) {
-          inner(req, ctx.withAttempt(1), settler);
-          return;
-        }
-        // The log is ours to settle when the logical call ends, unless an outer policy made it.
-        const ownsLog = ctx.get(ATTEMPT_LOG) === undefined;
-        const call = new FirstAttempt(rules, next, req, ctx, ownsLog, settler);
-        const first = ownsLog ? ctx.withAttemptAnd(1, ATTEMPT_LOG, call) : ctx.withAttempt(1);
-        call.first = first;
-        inner(req, first, call);
-      });
-    },
-    { keepsCancellation: true },
-  );
-}
-
-type Outcome = { result: unknown; error: unknown; failed: boolean; verdict: Verdict };
-
-/** What the first attempt's settler needs of its policy: one per `retry()`. */
-interface RetryRules {
-  readonly classifier: Classifier<unknown>;
-  /** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
-  final(verdict: Verdict, ctx: CallContext): boolean;
-  /** The slow path, after a first retryable outcome. */
-  later<Req, Res>(
-    next: Service<Req, Res>,
-    req: Req,
-    ctx: CallContext,
-    first: CallContext,
-    owned: AttemptLog | undefined,
-    outcome: Outcome,
-  ): Promise<Res>;
-}
-
-/**
- * The first attempt's settler, and the call's attempt log when retry owns it: one object per
- * call instead of a log, a reaction and two closures. A final outcome goes straight out; a
- * retryable one goes on to `later`. One class for every retry policy (its rules are a field),
- * so the balancer and the settlers around it see one shape, not one per policy.
- */
-class FirstAttempt<Req, Res> extends AttemptLog implements Settler<Res> {
-  readonly #rules: RetryRules;
-  readonly #next: Service<Req, Res>;
-  readonly #req: Req;
-  readonly #ctx: CallContext;
-  /** False when an outer policy (a hedge, an outer retry) made the call's log. */
-  readonly #ownsLog: boolean;
-  readonly #outer: Settler<Res>;
-  /** The first attempt's context, which carries this log (set right after construction). */
-  first: CallContext | undefined = undefined;
-
-  constructor(
-    rules: RetryRules,
-    next: Service<Req, Res>,
-    req: Req,
-    ctx: CallContext,
-    ownsLog: boolean,
-    outer: Settler<Res>,
-  ) {
-    super();
-    this.#rules = rules;
-    this.#next = next;
-    this.#req = req;
-    this.#ctx = ctx;
-    this.#ownsLog = ownsLog;
-    this.#outer = outer;
-  }
-
-  resolve(result: Res): void {
-    this.#judge(false, result);
-  }
-
-  reject(error: unknown): void {
-    this.#judge(true, error);
-  }
-
-  /** Classifies the first outcome: a final one goes out, a retryable one on to `later`. */
-  #judge(failed: boolean, outcome: unknown): void {
-    const classifier = this.#rules.classifier;
-    let verdict: Verdict;
-    try {
-      verdict = failed
-        ? classifier.classifyError(outcome, this.#ctx)
-        : classifier.classifyResult(outcome, this.#ctx);
-    } catch (classifyError) {
-      this.#end(true, classifyError);
+    if (gaveUp) {
+      emitGaveUp(events, ctx, this.#attempts + this.#requeues, gaveUp, requeue);
+      this.#end(
+        gaveUp === 'budget' && !outcome.ok
+          ? failedWith(new BudgetExhaustedError(ctx.service, outcome.error))
+          : outcome,
+      );
       return;
     }
-    if (this.#rules.final(verdict, this.#ctx)) this.#end(failed, outcome);
-    else if (failed) this.#retry({ result: undefined, error: outcome, failed, verdict });
-    else this.#retry({ result: outcome, error: undefined, failed, verdict });
+    if (outcome.ok) classifier.discard?.(outcome.value);
+    if (events?.has('retry.scheduled')) {
+      events.emit('retry.scheduled', {
+        service: ctx.service,
+        operation: ctx.operation,
+        attempt: this.#attempts + this.#requeues + 1,
+        delayMs: delay,
+        verdict,
+        requeue,
+      });
+    }
+    this.#previousDelay = delay;
+    if (delay > 0) this.#waits++;
+    // The outcome may have come from inside a transport callback: the next attempt starts from
+    // a clean stack, after its backoff, which ends early (rejecting) if the call is aborted.
+    if (delay > 0) {
+      sleep(delay, ctx, this.#rules.clock ?? ctx.clock).then(
+        () => this.send(),
+        (error: unknown) => this.#end(failedWith(error)),
+      );
+    } else {
+      queueMicrotask(() => this.send());
+    }
   }
 
-  #end(failed: boolean, outcome: unknown): void {
+  #end(outcome: Outcome<Res>): void {
     if (this.#ownsLog) {
       try {
         settleAttemptLog(this);
       } catch (error) {
-        failed = true;
-        outcome = error;
+        outcome = failedWith(error);
       }
     }
-    if (failed) this.#outer.reject(outcome);
-    else this.#outer.resolve(outcome as Res);
+    this.#outer.settle(outcome);
   }
+}
 
-  #retry(outcome: Outcome): void {
-    const outer = this.#outer;
-    const owned = this.#ownsLog ? this : undefined;
-    this.#rules.later(this.#next, this.#req, this.#ctx, this.first!, owned, outcome).then(
-      (value) => outer.resolve(value),
-      (error: unknown) => outer.reject(error),
-    );
-  }
+/** Final: not retryable, the call is over, or a retry would resend a non-idempotent request. */
+function isFinal(verdict: Verdict, ctx: CallContext): boolean {
+  return (
+    (verdict !== 'retryable' && verdict !== 'unsent') ||
+    ctx.aborted ||
+    (verdict !== 'unsent' && !ctx.idempotent)
+  );
 }
 
 function nextDelay(
@@ -267,8 +237,8 @@ function nextDelay(
   classifier: Classifier<unknown>,
   result: unknown,
   error: unknown,
-  requeue: boolean,
-  attempts: number,
+  immediate: boolean,
+  retry: number,
   previousDelay: number,
   random: () => number,
 ): number {
@@ -276,9 +246,9 @@ function nextDelay(
   // A server's hint is honoured up to the cap. Beyond it we give up rather than come back sooner
   // than the server asked (Infinity); beyond the deadline, likewise, at once.
   if (hint !== undefined) return hint > checked.retryAfterMaxMs ? Number.POSITIVE_INFINITY : hint;
-  // A requeue goes straight to another endpoint: the request never left this process.
-  if (requeue) return 0;
-  return backoffDelay(checked.backoff, attempts, previousDelay, random);
+  // A requeue to an untried endpoint goes at once: the request never left this process.
+  if (immediate) return 0;
+  return backoffDelay(checked.backoff, retry, previousDelay, random);
 }
 
 type GaveUpReason = 'attempts' | 'budget' | 'deadline' | 'retry_after';
