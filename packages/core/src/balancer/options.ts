@@ -43,7 +43,16 @@ export interface LoadBalancerOptions {
   /** Judges outcomes for the load metric and outlier detection. Default `defaultClassifier`. */
   classifier?: Classifier | undefined;
   events?: EventBus | undefined;
-  /** For latency and ejection times; each call's `ctx.clock` by default. */
+  /**
+   * Once discovery has reported an error and no set has arrived, calls stop waiting for one
+   * this long after the subscription, failing with `NO_ENDPOINTS` (the error as cause). A
+   * source that has not failed is waited for up to each call's deadline. Default 1,000 ms.
+   */
+  discoveryInitialWaitMs?: number | undefined;
+  /**
+   * For latency and ejection times (each call's `ctx.clock` by default) and the initial wait
+   * (the system clock by default).
+   */
   clock?: Clock | undefined;
   random?: Random | undefined;
 }
@@ -61,9 +70,13 @@ export interface ResolvedLoadBalancerOptions {
   readonly hashKey: (ctx: CallContext) => string | undefined;
   readonly classifier: Classifier;
   readonly events: EventBus | undefined;
+  readonly discoveryInitialWaitMs: number;
   readonly clock: Clock | undefined;
   readonly random: Random;
 }
+
+/** Decision 0045: long enough for a resolver's retry at start-up, short beside any deadline. */
+export const DEFAULT_DISCOVERY_INITIAL_WAIT_MS = 1_000;
 
 const defaultHashKey = (ctx: CallContext) => ctx.get(CALL_OPTIONS)?.hashKey;
 
@@ -100,6 +113,10 @@ export function resolveLoadBalancerOptions(
   ) {
     bad('overrideHeader', header, 'a header name, or false');
   }
+  const initialWaitMs = options.discoveryInitialWaitMs ?? DEFAULT_DISCOVERY_INITIAL_WAIT_MS;
+  if (!Number.isInteger(initialWaitMs) || initialWaitMs < 0 || initialWaitMs > 3_600_000) {
+    bad('discoveryInitialWaitMs', initialWaitMs, 'an integer from 0 to 3600000 (milliseconds)');
+  }
   for (const name of ['hashKey', 'events', 'clock', 'classifier'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== (name === 'hashKey' ? 'function' : 'object')) {
@@ -118,6 +135,7 @@ export function resolveLoadBalancerOptions(
     hashKey: options.hashKey ?? defaultHashKey,
     classifier: options.classifier ?? defaultClassifier,
     events: options.events,
+    discoveryInitialWaitMs: initialWaitMs,
     clock: options.clock,
     random,
   };

@@ -25,10 +25,10 @@ describe('loadBalancer before the first endpoint set', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('fails with NO_ENDPOINTS at the deadline, with the discovery error as cause', async () => {
+  it('fails with NO_ENDPOINTS at a deadline shorter than the initial wait, with the discovery error as cause', async () => {
     const clock = new ManualClock();
     const discovery = new ManualDiscovery();
-    const call = loadBalancer({ service: 'svc', discovery })(echo);
+    const call = loadBalancer({ service: 'svc', discovery, clock })(echo);
     const pending = call(1, CallContext.root({ clock, timeoutMs: 200 }));
     const dnsDown = new Error('ENOTFOUND');
     discovery.listener!.onError!(dnsDown);

@@ -7,7 +7,7 @@ import { compileRoutes } from '../routing/compile.js';
 import { ROUTE, type Route } from '../routing/route.js';
 import { type AttemptFrame, type Guard, guardPolicy, WAIT } from '../service/guard.js';
 import { namedPolicy, type Policy } from '../service/service.js';
-import type { Clock } from '../time/clock.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { nowOf } from '../time/instant.js';
 import type { Backend } from './backend.js';
 import type { PickRequest } from './balancer.js';
@@ -55,7 +55,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     zoneMinHealthyPercent: o.zoneMinHealthyPercent,
     events,
   };
-  const waiting = new FirstSetWait(service);
+  const waiting = new FirstSetWait(service, o.discoveryInitialWaitMs, o.clock ?? systemClock);
   // One request object for every pick: a pick is synchronous, and this saves an allocation.
   const request: PickRequest = { now: 0, hash: undefined, exclude: undefined, ctx: undefined };
   let closed = false;
@@ -69,7 +69,9 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
       waiting.release();
     },
     onError(error) {
-      waiting.lastError = error;
+      // Before any set, calls stop waiting for one (after the initial wait); after, the last
+      // good set stays in force and calls go on.
+      if (!pool.received) waiting.sourceFailed(error);
       if (events?.has('discovery.failed'))
         events.emit('discovery.failed', { service, error, kept: pool.backends.length });
     },

@@ -103,6 +103,7 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
     const policy = loadBalancer({
       service: b.service,
       discovery: b.discovery,
+      discoveryInitialWaitMs: config.discoveryInitialWaitMs,
       balancer: config.balancer,
       routes: b.routes,
       outlierDetection: config.outlierDetection,

@@ -6,6 +6,11 @@ export interface ClientOptions {
   service: string;
   /** A Discovery, or a static list of `host:port`. */
   discovery?: readonly string[] | object | undefined;
+  /**
+   * Once discovery has reported an error and no endpoint set has arrived, calls fail with
+   * `NO_ENDPOINTS` (the error as cause) this long after client creation. Default 1,000.
+   */
+  discoveryInitialWaitMs?: number | undefined;
   /** A balancer name, or a balancer instance. */
   balancer?: BalancerName | object | undefined;
   /** This caller's zone, for zone-aware balancing. */
@@ -86,6 +91,7 @@ export interface FaultOptions {
 export interface EffectiveConfig {
   readonly service: string;
   readonly discovery: readonly string[] | object | undefined;
+  readonly discoveryInitialWaitMs: number;
   readonly balancer: BalancerName | object;
   readonly zone: string | undefined;
   readonly timeout: { readonly totalMs: number; readonly perTryMs: number | undefined } | false;

@@ -38,6 +38,16 @@ export const SETTINGS: readonly SettingDef[] = [
     path: ['discovery'],
     doc: 'Static endpoints; replaces the discovery given in code when set for the service.',
   }),
+  ms(
+    {
+      env: 'DISCOVERY_INITIAL_WAIT_MS',
+      path: ['discoveryInitialWaitMs'],
+      doc: 'Once discovery has failed with no endpoint set yet, calls fail with NO_ENDPOINTS this long after client creation (a source that has not failed is waited for up to the deadline).',
+    },
+    0,
+    HOUR,
+    1_000,
+  ),
   choice(
     { env: 'BALANCER', path: ['balancer'], doc: 'Load-balancing algorithm.' },
     BALANCER_NAMES,

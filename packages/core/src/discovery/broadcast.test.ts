@@ -35,4 +35,19 @@ describe('EndpointBroadcast', () => {
     expect(broadcast.publish([endpoint({ host: 'a', port: 1, weight: 3 })])).toBe(true);
     expect(got).toEqual([2, 3]);
   });
+
+  it('tells a new subscriber the last error while no set has come, and forgets it with the first set', () => {
+    const broadcast = new EndpointBroadcast();
+    const down = new Error('source down');
+    broadcast.fail(down);
+    const early: unknown[] = [];
+    broadcast.subscribe({ onEndpoints: () => early.push('set'), onError: (e) => early.push(e) });
+    expect(early).toEqual([down]);
+    broadcast.publish([endpoint({ host: 'a', port: 1 })]);
+    broadcast.fail(new Error('down again'));
+    const late: unknown[] = [];
+    broadcast.subscribe({ onEndpoints: () => late.push('set'), onError: (e) => late.push(e) });
+    // The last good set stays in force: a late subscriber gets it, not the error.
+    expect(late).toEqual(['set']);
+  });
 });

@@ -83,7 +83,7 @@ describe('dnsDiscovery', () => {
     expect(w.sets).toEqual([['10.0.0.1:80']]);
     expect(w.errors).toHaveLength(4);
     expect(String(w.errors[0])).toMatch(
-      /DNS discovery of "svc" \(A svc\) failed; keeping the last good set/,
+      /DNS discovery of "svc" \(A svc\) failed: query failed: ESERVFAIL; keeping the last good set/,
     );
     expect((w.errors[0] as Error).cause).toMatchObject({ code: 'ESERVFAIL' });
     resolver.a.svc = [{ address: '10.0.0.9', ttl: 10 }];

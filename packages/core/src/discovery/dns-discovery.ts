@@ -105,10 +105,15 @@ class DnsSource implements Discovery {
       if (watch.stopped) return;
       watch.failures++;
       const what = srv ? 'SRV' : family === 'any' ? 'A/AAAA' : family === 4 ? 'A' : 'AAAA';
+      // Why, in the message itself: it ends up in a NO_ENDPOINTS a caller reads.
+      const why = error instanceof Error ? error.message : String(error);
+      const kept = watch.broadcast.endpoints ? '; keeping the last good set' : '';
       watch.broadcast.fail(
         new Error(
-          `DNS discovery of "${watch.service}" (${what} ${hostname}) failed; keeping the last good set`,
-          { cause: error },
+          `DNS discovery of "${watch.service}" (${what} ${hostname}) failed: ${why}${kept}`,
+          {
+            cause: error,
+          },
         ),
       );
       this.#schedule(watch, Math.min(intervalMs, minIntervalMs * 2 ** (watch.failures - 1)));
