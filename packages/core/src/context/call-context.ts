@@ -26,7 +26,9 @@ export interface CallInit {
 }
 
 /**
- * Everything a policy may know about one call. Immutable: policies derive a child with
+ * Everything a policy may know about one call. (One class in one file, a little over 200 lines:
+ * every derivation goes through the private constructor here, which is what keeps deadlines
+ * only ever shrinking.) Immutable: policies derive a child with
  * `withX()` and hand it inward, so an inner policy can never widen what an outer one set.
  * A derived deadline is always `min(outer, new)`: deadlines only ever shrink.
  */

@@ -1,5 +1,7 @@
 /**
- * Every refusal Outrigger makes is an `OutriggerError` with a stable string `code`.
+ * Every refusal Outrigger makes is an `OutriggerError` with a stable string `code`. (Longer than
+ * most files here on purpose: one class per code, so the codes, their fields and their messages
+ * are read and reviewed side by side.)
  *
  * `instanceof` is answered by a `Symbol.for` brand rather than by prototype identity, so an
  * error thrown by one copy of `@outrigger/core` (a nested node_modules, a bundled copy) is
