@@ -8,7 +8,6 @@ import { ROUTE, type Route } from '../routing/route.js';
 import { type AttemptFrame, type Guard, guardPolicy, WAIT } from '../service/guard.js';
 import { namedPolicy, type Policy } from '../service/service.js';
 import { type Clock, systemClock } from '../time/clock.js';
-import { nowOf } from '../time/instant.js';
 import type { Backend } from './backend.js';
 import type { PickRequest } from './balancer.js';
 import { hashString } from './hash.js';
@@ -84,7 +83,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
   const settle = (backend: Backend, verdict: Verdict, start: number, clock: Clock) => {
     if (backend.removed) return;
     if (timed) {
-      const end = nowOf(clock);
+      const end = clock.now();
       balancer.observe!(backend, end - start, verdict, end);
     }
     if (detector === undefined) return;
@@ -98,7 +97,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
    */
   const place = (frame: AttemptFrame): Backend => {
     const ctx = frame.ctx;
-    const now = stamped ? nowOf(o.clock ?? ctx.clock) : 0;
+    const now = stamped ? (o.clock ?? ctx.clock).now() : 0;
     if (
       detector !== undefined &&
       now >= detector.nextRestoreAt &&
