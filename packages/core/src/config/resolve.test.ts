@@ -235,7 +235,7 @@ describe('resolveConfig rejects bad input with CONFIG_INVALID naming variable, v
 
   it('a missing or reserved service name is rejected', () => {
     expect(invalid(() => resolveConfig({ service: '', env: {} })).message).toMatch(
-      /non-empty service name/,
+      /option service="" is not valid: expected a service name of 1 to 63/,
     );
     expect(invalid(() => resolveConfig({ service: 'default', env: {} })).message).toMatch(
       /other than "default"/,

@@ -1,7 +1,7 @@
 import { ConfigInvalidError } from '../errors/errors.js';
 import { checkServiceName, DEFAULT_SCOPE, ENV_PREFIX, serviceEnvKey, variableName } from './env.js';
 import type { ClientOptions, EffectiveConfig } from './options.js';
-import { INVALID, type SectionName, type SettingDef } from './setting.js';
+import { checkEnvText, INVALID, type SectionName, type SettingDef } from './setting.js';
 import { SETTINGS, SETTINGS_BY_ENV } from './settings.js';
 import { closest } from './typo.js';
 
@@ -87,9 +87,16 @@ function resolveSetting(
   const fromEnv = (variable: string) => {
     const raw = env[variable];
     if (raw === undefined) return;
-    const parsed = def.parseEnv(raw);
+    const unclean = checkEnvText(raw);
+    const parsed = unclean === undefined ? def.parseEnv(raw) : INVALID;
     if (parsed === INVALID) {
-      throw new ConfigInvalidError({ setting: variable, value: raw, expected: def.expected });
+      const hint = unclean ?? (def.envForm && `Write it as ${def.envForm}`);
+      throw new ConfigInvalidError({
+        setting: variable,
+        value: raw,
+        expected: def.expected,
+        ...(hint ? { hint } : {}),
+      });
     }
     value = parsed;
     source = { kind: 'env', variable };

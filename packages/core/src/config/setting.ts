@@ -30,7 +30,14 @@ export interface SettingDef<T = unknown> {
   readonly expected: string;
   readonly doc: string;
   readonly schema: z.ZodType<T>;
+  /**
+   * Parses an environment value that the resolver has already checked has no surrounding
+   * whitespace and no control characters (`checkEnvText`); strict, so a typo never reads as a
+   * neighbouring value.
+   */
   parseEnv(raw: string): T | Invalid;
+  /** How to write the value in the environment, when `expected` does not say (`digits only`). */
+  readonly envForm?: string;
   format(value: T): string;
   /** For options that also take an object in code (a Discovery, a Balancer). */
   readonly acceptsObject?: boolean;
@@ -38,7 +45,21 @@ export interface SettingDef<T = unknown> {
 
 type Common = { env: string; path: readonly string[]; doc: string; section?: SectionName };
 
-const DECIMAL = /^[+]?(?:\d+\.?\d*|\.\d+)$/;
+/** Environment numbers are written plainly: no sign, exponent, spaces, or trailing point. */
+const INTEGER = /^\d+$/;
+const DECIMAL = /^\d+(?:\.\d+)?$/;
+
+/**
+ * Why an environment value is refused before any setting parses it: surrounding whitespace or
+ * a control character (a CR from a Windows-edited .env file, a NUL) means the value is not what
+ * the operator sees, so it is an error, not something to trim. Undefined when the text is clean.
+ */
+export function checkEnvText(raw: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return 'It contains a control character; remove it';
+  if (raw.trim() !== raw) return 'It has spaces around it; remove them';
+  return undefined;
+}
 
 function withSection(common: Common): SectionName | undefined {
   return common.section ?? (common.path.length > 1 ? (common.path[0] as SectionName) : undefined);
@@ -63,10 +84,12 @@ function numberSetting(
     default: options.default,
     expected: `${kind} from ${options.min} to ${options.max}${options.unit ? ` (${options.unit})` : ''}`,
     schema,
+    envForm: options.integer
+      ? 'digits only, such as 250 (no sign, decimal point or exponent)'
+      : 'a plain decimal such as 0.25 (no sign or exponent)',
     parseEnv(raw) {
-      const text = raw.trim();
-      if (!DECIMAL.test(text)) return INVALID;
-      const value = Number(text);
+      if (!(options.integer ? INTEGER : DECIMAL).test(raw)) return INVALID;
+      const value = Number(raw);
       return schema.safeParse(value).success ? value : INVALID;
     },
     format: (value) => String(value),
@@ -108,7 +131,7 @@ export function onOff(common: Common, defaultValue: boolean): SettingDef<boolean
     expected: 'on or off (also true/false, 1/0, yes/no)',
     schema: z.boolean(),
     parseEnv(raw) {
-      const text = raw.trim().toLowerCase();
+      const text = raw.toLowerCase();
       if (ON.has(text)) return true;
       if (OFF.has(text)) return false;
       return INVALID;
@@ -131,8 +154,7 @@ export function choice<const T extends string>(
     expected: `one of ${values.join(', ')}`,
     schema: schema as unknown as z.ZodType<T>,
     parseEnv(raw) {
-      const text = raw.trim();
-      return (values as readonly string[]).includes(text) ? (text as T) : INVALID;
+      return (values as readonly string[]).includes(raw) ? (raw as T) : INVALID;
     },
     format: (value) => value,
     acceptsObject,
@@ -176,7 +198,7 @@ export function text(common: Common, pattern: RegExp, expected: string): Setting
     default: undefined,
     expected,
     schema,
-    parseEnv: (raw) => (pattern.test(raw.trim()) ? raw.trim() : INVALID),
+    parseEnv: (raw) => (pattern.test(raw) ? raw : INVALID),
     format: (value) => value,
   };
 }
