@@ -15,7 +15,7 @@ describe('HTTP options', () => {
 
   it('refuses a bad value, naming the option and what is valid', () => {
     expect(() => resolveTransport({ service: 'p', connections: 0 }, undefined)).toThrow(
-      /p: option connections=0 is not valid: expected an integer of at least 1/,
+      /p: option connections=0 is not valid: expected an integer from 1 to 10000/,
     );
     expect(() =>
       resolveTransport({ service: 'p', deadlineHeader: 'bad header' }, undefined),

@@ -1,7 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ClientOptions, ConfigInvalidError, type Verdict } from '@outrigger/core';
+import {
+  type ClientOptions,
+  ConfigInvalidError,
+  checkServiceName,
+  type Verdict,
+} from '@outrigger/core';
+import { checkTls } from './tls-options.js';
 
-/** TLS towards every endpoint. Certificate verification is on unless `rejectUnauthorized: false`. */
+/**
+ * TLS towards every endpoint. Certificate verification is on unless `rejectUnauthorized: false`.
+ * Checked at creation: PEM only (strings or Buffers), every certificate must parse, and the key
+ * must be unencrypted and match the certificate.
+ */
 export interface TlsOptions {
   /** CA certificates to trust (PEM); the system store when omitted. */
   ca?: string | Buffer | Array<string | Buffer>;
@@ -26,20 +36,34 @@ export interface HttpClientOptions extends ClientOptions {
   routes?: unknown;
   /** TLS to every endpoint (`true`: system CAs, default settings). Off by default (plain HTTP). */
   tls?: TlsOptions | true | undefined;
-  /** Connections per endpoint. Default: unlimited, as undici (the bulkhead bounds concurrency). */
+  /**
+   * Connections per endpoint, 1 to 10,000. Default: unlimited, as undici (the bulkhead bounds
+   * concurrency). More than 10,000 to one endpoint would exhaust ephemeral ports before helping.
+   */
   connections?: number | undefined;
-  /** Requests in flight per connection (HTTP/1.1 pipelining). Default 1 (none). */
+  /** Requests in flight per connection (HTTP/1.1 pipelining), 0 to 100. Default 1 (none). */
   pipelining?: number | undefined;
-  /** Idle keep-alive per connection, unless the server says less. Default 4,000 (undici's). */
+  /**
+   * Idle keep-alive per connection, unless the server says less; 1 to 600,000 (undici's cap on
+   * a server's hint: no server keeps an idle connection longer). Default 4,000 (undici's).
+   */
   keepAliveTimeoutMs?: number | undefined;
-  /** TCP + TLS connect timeout. Default 10,000, and never more than `timeout.totalMs`. */
+  /** TCP + TLS connect timeout, 1 to 3,600,000. Default 10,000, never more than `timeout.totalMs`. */
   connectTimeoutMs?: number | undefined;
   /**
    * A streamed request body is buffered up to this many bytes so that it can be replayed on a
-   * retry; a longer one is streamed through once and never replayed. Default 1 MiB.
+   * retry; a longer one is streamed through once and never replayed. Default 1 MiB, 0 to 64 MiB:
+   * the buffer is held per call in flight (up to `bulkhead.maxConcurrent` of them), so a larger
+   * bound would let a burst of uploads hold gigabytes; a body that large is better sent once,
+   * or retried by the caller from its source.
    */
   maxReplayBytes?: number | undefined;
-  /** Header that carries the remaining deadline to the next hop; `false` sends none. */
+  /**
+   * Header that carries the remaining deadline to the next hop, in ms; `false` sends none.
+   * Default `outrigger-timeout-ms`. A header HTTP or tracing gives a meaning (hop-by-hop,
+   * credentials, framing and routing, conditionals, trace context) is refused, and a value the
+   * caller sets in this header is never overwritten (see the README).
+   */
   deadlineHeader?: string | false | undefined;
   /** Your own status rules, consulted first (for example: treat 500 as retryable). */
   classifyResponse?: ResponseClassifier | undefined;
@@ -60,6 +84,8 @@ export const HTTP_OPTION_KEYS = [
 /** The name of the header that carries the remaining deadline, in ms (docs/decisions/0030). */
 export const DEFAULT_DEADLINE_HEADER = 'outrigger-timeout-ms';
 export const DEFAULT_MAX_REPLAY_BYTES = 1024 * 1024;
+/** The most `maxReplayBytes` can be; why is on the option. */
+export const MAX_REPLAY_BYTES_LIMIT = 64 * 1024 * 1024;
 
 /** The transport's settings, resolved once at client creation. */
 export interface TransportSettings {
@@ -78,42 +104,29 @@ export function resolveTransport(
   options: HttpClientOptions,
   totalTimeoutMs: number | undefined,
 ): TransportSettings {
-  const where = `${options.service}: option`;
-  const int = (name: keyof HttpClientOptions, min: number, fallback: number) => {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigInvalidError({
+      setting: 'options',
+      value: Array.isArray(options) ? '(an array)' : options,
+      expected: 'an options object with at least { service }',
+    });
+  }
+  const service = checkServiceName(options.service);
+  const where = `${service}: option`;
+  const int = (name: keyof HttpClientOptions, min: number, max: number, fallback: number) => {
     const value = options[name];
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       throw new ConfigInvalidError({
         setting: `${where} ${name}`,
         value,
-        expected: `an integer of at least ${min}`,
+        expected: `an integer from ${min} to ${max}`,
       });
     }
     return value;
   };
-  const tls = options.tls === true ? {} : options.tls;
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null)) {
-    throw new ConfigInvalidError({
-      setting: `${where} tls`,
-      value: tls,
-      expected: 'true or { ca, cert, key, servername, rejectUnauthorized }',
-    });
-  }
-  if ((tls?.cert === undefined) !== (tls?.key === undefined)) {
-    throw new ConfigInvalidError({
-      setting: `${where} tls.${tls?.cert === undefined ? 'cert' : 'key'}`,
-      value: 'unset',
-      expected: 'both tls.cert and tls.key for mTLS, or neither',
-    });
-  }
-  const header = options.deadlineHeader;
-  if (header !== undefined && header !== false && !/^[!#$%&'*+.^_`|~0-9a-zA-Z-]+$/.test(header)) {
-    throw new ConfigInvalidError({
-      setting: `${where} deadlineHeader`,
-      value: header,
-      expected: 'an HTTP header name, or false to send no deadline',
-    });
-  }
+  const tls = checkTls(where, options.tls);
+  const header = checkDeadlineHeader(where, options.deadlineHeader);
   if (options.classifyResponse !== undefined && typeof options.classifyResponse !== 'function') {
     throw new ConfigInvalidError({
       setting: `${where} classifyResponse`,
@@ -122,17 +135,94 @@ export function resolveTransport(
     });
   }
   const connectDefault = Math.min(10_000, totalTimeoutMs ?? 10_000);
-  const connections = options.connections === undefined ? undefined : int('connections', 1, 1);
+  const connections =
+    options.connections === undefined ? undefined : int('connections', 1, 10_000, 1);
   return {
-    service: options.service,
+    service,
     tls,
     connections,
-    pipelining: int('pipelining', 0, 1),
-    keepAliveTimeoutMs: int('keepAliveTimeoutMs', 1, 4_000),
-    connectTimeoutMs: int('connectTimeoutMs', 1, connectDefault),
-    maxReplayBytes: int('maxReplayBytes', 0, DEFAULT_MAX_REPLAY_BYTES),
-    deadlineHeader:
-      header === false ? undefined : (header ?? DEFAULT_DEADLINE_HEADER).toLowerCase(),
+    pipelining: int('pipelining', 0, 100, 1),
+    keepAliveTimeoutMs: int('keepAliveTimeoutMs', 1, 600_000, 4_000),
+    connectTimeoutMs: int('connectTimeoutMs', 1, 3_600_000, connectDefault),
+    maxReplayBytes: int('maxReplayBytes', 0, MAX_REPLAY_BYTES_LIMIT, DEFAULT_MAX_REPLAY_BYTES),
+    deadlineHeader: header,
     classifyResponse: options.classifyResponse,
   };
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-zA-Z-]+$/;
+
+/**
+ * Headers the deadline must never be written into, with why. The value is a number of ms, so in
+ * any of these it would break the request (framing, Host, a conditional), leak or replace a
+ * credential, or confuse a proxy or the trace; `authorization: 10000` instead of a bearer token
+ * is the failure this prevents. Names are lower-case.
+ */
+const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
+  ...[
+    'connection',
+    'keep-alive',
+    'proxy-connection',
+    'te',
+    'trailer',
+    'transfer-encoding',
+    'upgrade',
+    'http2-settings',
+  ].map((h) => [h, 'a hop-by-hop header'] as const),
+  ...[
+    'authorization',
+    'proxy-authorization',
+    'proxy-authenticate',
+    'www-authenticate',
+    'cookie',
+    'cookie2',
+    'set-cookie',
+    'set-cookie2',
+  ].map((h) => [h, 'a credential header'] as const),
+  ...[
+    'host',
+    'content-length',
+    'content-type',
+    'content-encoding',
+    'content-range',
+    'expect',
+    'range',
+    'max-forwards',
+    'forwarded',
+    'via',
+    'x-forwarded-for',
+    'x-forwarded-host',
+    'x-forwarded-proto',
+    'origin',
+  ].map((h) => [h, 'a framing or routing header'] as const),
+  ...['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range'].map(
+    (h) => [h, 'a conditional request header'] as const,
+  ),
+  ...['idempotency-key', 'traceparent', 'tracestate', 'baggage', 'grpc-timeout'].map(
+    (h) => [h, 'a header with a meaning of its own (retries, tracing or gRPC)'] as const,
+  ),
+]);
+
+function checkDeadlineHeader(where: string, header: unknown): string | undefined {
+  if (header === false) return undefined;
+  if (header === undefined) return DEFAULT_DEADLINE_HEADER;
+  const expected =
+    `a header name of your own (letters, digits and !#$%&'*+.^_\`|~-), such as ` +
+    `"${DEFAULT_DEADLINE_HEADER}" (the default) or "x-deadline-ms", or false to send none`;
+  const refuse = (hint?: string): never => {
+    throw new ConfigInvalidError({
+      setting: `${where} deadlineHeader`,
+      value: header,
+      expected,
+      ...(hint ? { hint } : {}),
+    });
+  };
+  if (typeof header !== 'string') return refuse();
+  if (header.startsWith(':')) refuse(`"${header}" is an HTTP/2 pseudo-header`);
+  if (!TOKEN.test(header)) refuse();
+  const lower = header.toLowerCase();
+  const reserved = RESERVED_HEADERS.get(lower);
+  if (reserved) refuse(`"${lower}" is ${reserved}; the deadline would overwrite it`);
+  if (lower.startsWith('proxy-')) refuse(`"${lower}" is meant for proxies`);
+  return lower;
 }
