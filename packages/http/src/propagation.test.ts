@@ -35,6 +35,18 @@ describe('attemptHeaders', () => {
     ]);
   });
 
+  it("never overwrites the caller's own value of the header (issue 11, defect 5)", () => {
+    // Not a number of ms: the caller's own use of that name, sent as written, with no deadline.
+    const token = ['x-api-key', 'secret', 'accept', '*/*'];
+    expect(attemptHeaders(token, 500, 'x-api-key')).toBe(token);
+    expect(token).toEqual(['x-api-key', 'secret', 'accept', '*/*']);
+    // An earlier or equal deadline of the caller's goes out exactly as written.
+    const list = ['outrigger-timeout-ms', '150, 9999'];
+    expect(attemptHeaders(list, 500, 'outrigger-timeout-ms')).toBe(list);
+    const same = ['outrigger-timeout-ms', '500'];
+    expect(attemptHeaders(same, 500.7, 'outrigger-timeout-ms')).toBe(same);
+  });
+
   it('injects trace context through the registered propagator, replacing a stale header', () => {
     const w3c: TextMapPropagator = {
       inject: (_ctx, carrier, setter) => setter.set(carrier, 'traceparent', '00-abc-def-01'),

@@ -31,8 +31,9 @@ function msText(ms: number): string {
 
 /**
  * The headers of one attempt: the caller's, the remaining deadline (so the next hop can cap
- * its own calls), and W3C trace context through the global propagator, which is a no-op until
- * an OpenTelemetry SDK registers one. Copies the caller's array only when it adds something.
+ * its own calls; a deadline header the caller set is kept unless ours is earlier), and W3C
+ * trace context through the global propagator, which is a no-op until an OpenTelemetry SDK
+ * registers one. Copies the caller's array only when it adds something.
  *
  * `remainingMs` is the attempt's time left (`Infinity` for none), read once by the transport,
  * which also derives undici's backstop timers from it: one clock read per attempt.
@@ -47,11 +48,15 @@ export function attemptHeaders(
     const ms = Math.max(1, Math.floor(remainingMs));
     const own = indexOfHeader(base, deadlineHeader);
     if (own >= 0) {
-      // The caller set one too: send a single header with the earlier of the two deadlines.
-      const copy = base.slice();
+      // The caller set one too. Theirs is never overwritten by a later deadline: of two numbers
+      // the earlier is sent (deadlines only shrink); a value that is not a number of ms is the
+      // caller's own use of that name and goes out as they wrote it, with no deadline of ours.
       const theirs = parseTimeoutHeader(base[own + 1]);
-      copy[own + 1] = theirs === undefined || ms < theirs ? msText(ms) : String(theirs);
-      headers = copy;
+      if (theirs !== undefined && ms < theirs) {
+        const copy = base.slice();
+        copy[own + 1] = msText(ms);
+        headers = copy;
+      }
     } else if (base.length === 0) {
       // The common case, no headers of the caller's: a two-element literal, not a concat.
       headers = [deadlineHeader, msText(ms)];
