@@ -32,7 +32,15 @@ export interface ResolveOptions {
   extraKeys?: readonly string[];
 }
 
-const CORE_KEYS = ['service', 'discovery', 'balancer', 'zone', 'env', 'routes'];
+const CORE_KEYS = [
+  'service',
+  'discovery',
+  'discoveryInitialWaitMs',
+  'balancer',
+  'zone',
+  'env',
+  'routes',
+];
 
 /**
  * Resolves client options against the environment, by precedence (lowest first): built-in
