@@ -43,4 +43,14 @@ describe('a discovery source that fails before its first set', () => {
     expect(error.cause).toBeInstanceOf(Error);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
+
+  it('takes the initial wait from code too (discoveryInitialWaitMs)', async () => {
+    const c = client({
+      service: 'nowhere-code',
+      discovery: dnsDiscovery({ hostname: 'no-such-host.invalid', port: 80 }),
+      discoveryInitialWaitMs: 0,
+    });
+    expect(c.describe()).toMatch(/discoveryInitialWaitMs\s+0\s+code/);
+    await expect(c.fetch('/')).rejects.toMatchObject({ code: 'NO_ENDPOINTS' });
+  });
 });
