@@ -1,4 +1,3 @@
-import { BALANCER_NAMES, type BalancerName } from '../config/settings.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { Balancer } from './balancer.js';
 import { maglev } from './maglev.js';
@@ -7,6 +6,17 @@ import type { Random } from './random.js';
 import { randomBalancer } from './random-balancer.js';
 import { ringHash } from './ring-hash.js';
 import { roundRobin } from './round-robin.js';
+
+/** The built-in balancers, by the names the `BALANCER` setting takes. */
+export const BALANCER_NAMES = [
+  'p2c-ewma',
+  'p2c-least-request',
+  'round-robin',
+  'random',
+  'ring-hash',
+  'maglev',
+] as const;
+export type BalancerName = (typeof BALANCER_NAMES)[number];
 
 const VALID = `one of ${BALANCER_NAMES.join(', ')}, or a Balancer`;
 
@@ -38,9 +48,11 @@ export function balancerByName(
   }
 }
 
-/** The `balancer` option as the resolved config gives it: a name, or a Balancer of the user's. */
+/**
+ * The `balancer` option with its default filled in (`balancer/options.ts`): a name, or a
+ * Balancer of the user's.
+ */
 export function toBalancer(value: unknown, setting: string, random: Random | undefined): Balancer {
-  if (value === undefined) return balancerByName('p2c-ewma', { random });
   if (typeof value === 'string') return balancerByName(value as BalancerName, { random }, setting);
   const candidate = value as Partial<Balancer> | null;
   if (

@@ -1,10 +1,12 @@
 import { type Classifier, defaultClassifier } from '../classify/classifier.js';
 import { checkServiceName } from '../config/env.js';
-import type { BalancerName } from '../config/settings.js';
+import { checkedValue } from '../config/policy-options.js';
+import { choice, type SettingDef, text } from '../config/setting.js';
 import type { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import type { Discovery } from '../discovery/discovery.js';
 import type { EndpointSpec } from '../discovery/endpoint-list.js';
+import { DISCOVERY_INITIAL_WAIT_MS } from '../discovery/options.js';
 import { staticDiscovery } from '../discovery/static-discovery.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
@@ -16,8 +18,27 @@ import {
 import type { Route } from '../routing/route.js';
 import type { Clock } from '../time/clock.js';
 import type { Balancer } from './balancer.js';
-import { toBalancer } from './by-name.js';
+import { BALANCER_NAMES, type BalancerName, toBalancer } from './by-name.js';
 import { pickRandom, type Random } from './random.js';
+
+const BALANCER = choice(
+  { env: 'BALANCER', path: ['balancer'], doc: 'Load-balancing algorithm.' },
+  BALANCER_NAMES,
+  'p2c-ewma',
+  true,
+);
+
+const ZONE = text(
+  {
+    env: 'ZONE',
+    path: ['zone'],
+    doc: "This caller's zone, preferred while it has healthy capacity.",
+  },
+  /^[A-Za-z0-9._-]{1,128}$/,
+  'a zone name of 1 to 128 letters, digits, dots, dashes or underscores',
+);
+
+export const BALANCER_SETTINGS: readonly SettingDef[] = [BALANCER, ZONE];
 
 export interface LoadBalancerOptions {
   service: string;
@@ -75,9 +96,6 @@ export interface ResolvedLoadBalancerOptions {
   readonly random: Random;
 }
 
-/** Decision 0045: long enough for a resolver's retry at start-up, short beside any deadline. */
-export const DEFAULT_DISCOVERY_INITIAL_WAIT_MS = 1_000;
-
 const defaultHashKey = (ctx: CallContext) => ctx.get(CALL_OPTIONS)?.hashKey;
 
 export function resolveLoadBalancerOptions(
@@ -113,10 +131,11 @@ export function resolveLoadBalancerOptions(
   ) {
     bad('overrideHeader', header, 'a header name, or false');
   }
-  const initialWaitMs = options.discoveryInitialWaitMs ?? DEFAULT_DISCOVERY_INITIAL_WAIT_MS;
-  if (!Number.isInteger(initialWaitMs) || initialWaitMs < 0 || initialWaitMs > 3_600_000) {
-    bad('discoveryInitialWaitMs', initialWaitMs, 'an integer from 0 to 3600000 (milliseconds)');
-  }
+  const initialWaitMs = checkedValue(
+    DISCOVERY_INITIAL_WAIT_MS,
+    options.discoveryInitialWaitMs ?? DISCOVERY_INITIAL_WAIT_MS.default,
+    `${service}: option discoveryInitialWaitMs`,
+  );
   for (const name of ['hashKey', 'events', 'clock', 'classifier'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== (name === 'hashKey' ? 'function' : 'object')) {
@@ -127,7 +146,11 @@ export function resolveLoadBalancerOptions(
     service,
     discovery,
     ownsDiscovery: owns,
-    balancer: toBalancer(options.balancer, `${service}: option balancer`, random),
+    balancer: toBalancer(
+      options.balancer === undefined ? BALANCER.default : options.balancer,
+      `${service}: option balancer`,
+      random,
+    ),
     outlier: resolveOutlierOptions(options.outlierDetection, service),
     zone,
     zoneMinHealthyPercent: minHealthy,

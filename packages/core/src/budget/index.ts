@@ -1,3 +1,4 @@
 import './events.js';
 
-export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+export type { RetryBudgetOptions } from './options.js';
+export { RetryBudget } from './retry-budget.js';

@@ -1,15 +1,5 @@
-import { ConfigInvalidError } from '../errors/errors.js';
 import { type Clock, systemClock } from '../time/clock.js';
-
-export interface RetryBudgetOptions {
-  /** Extra attempts allowed as a fraction of recent requests. Default 0.2 (Finagle, Linkerd). */
-  ratio?: number;
-  /** Extra attempts per second always allowed, so a quiet client can still retry. Default 10. */
-  minPerSecond?: number;
-  /** How long a deposit or a withdrawal counts. Default 10,000 ms. */
-  ttlMs?: number;
-  clock?: Clock;
-}
+import { type RetryBudgetOptions, resolveRetryBudgetOptions } from './options.js';
 
 const BUCKETS = 10;
 /** Tokens are counted in millionths, in integers, so that 100 deposits of 0.2 make exactly 20. */
@@ -40,21 +30,10 @@ export class RetryBudget {
   #sinceRotate = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
-    this.ratio = check('ratio', options.ratio ?? 0.2, 0, 1, 'a number from 0 to 1');
-    this.minPerSecond = check(
-      'minPerSecond',
-      options.minPerSecond ?? 10,
-      0,
-      1e6,
-      'a number from 0 to 1000000',
-    );
-    this.ttlMs = check(
-      'ttlMs',
-      options.ttlMs ?? 10_000,
-      1_000,
-      60_000,
-      'milliseconds from 1000 to 60000',
-    );
+    const resolved = resolveRetryBudgetOptions(options);
+    this.ratio = resolved.ratio;
+    this.minPerSecond = resolved.minPerSecond;
+    this.ttlMs = resolved.ttlMs;
     this.#clock = options.clock ?? systemClock;
     this.#bucketMs = this.ttlMs / BUCKETS;
     this.#reserve = Math.round((this.minPerSecond * this.ttlMs * UNIT) / 1_000);
@@ -103,11 +82,4 @@ export class RetryBudget {
     }
     return epoch % BUCKETS;
   }
-}
-
-function check(name: string, value: number, min: number, max: number, expected: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigInvalidError({ setting: `retry budget ${name}`, value, expected });
-  }
-  return value;
 }

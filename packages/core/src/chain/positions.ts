@@ -122,16 +122,7 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
     const routeFaults = routes?.some((r) => r.fault !== undefined && r.fault !== false) ?? false;
     const switchedOff = config.fault === false && resolved.sourceOf('FAULT').kind !== 'default';
     if (switchedOff || (config.fault === false && !routeFaults)) return undefined;
-    const global = config.fault || {
-      delay: { percent: 0, ms: 0 },
-      abort: { percent: 0, status: 503 },
-    };
-    return fault({
-      delay: { ...global.delay },
-      abort: { ...global.abort },
-      service,
-      events,
-      random,
-    });
+    // Off globally but on for a route: fault() with no spec injects nothing (its defaults).
+    return fault({ ...(config.fault || {}), service, events, random });
   },
 };

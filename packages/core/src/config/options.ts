@@ -1,4 +1,5 @@
-import type { BalancerName, JitterKind } from './settings.js';
+import type { BalancerName } from '../balancer/by-name.js';
+import type { JitterKind } from '../retry/backoff.js';
 
 /** The options every Outrigger client takes (protocol packages add their own). */
 export interface ClientOptions {

@@ -3,8 +3,10 @@ import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Clock } from '../time/clock.js';
 import type { SettingDef } from './setting.js';
-import { SETTINGS } from './settings.js';
 import { closest } from './typo.js';
+
+/** The longest duration most settings take: an hour. */
+export const HOUR_MS = 3_600_000;
 
 /**
  * What every policy factory takes beside its own options; the chain assembler passes the
@@ -23,22 +25,34 @@ export interface PolicyExtras {
 
 const EXTRA_KEYS = ['service', 'classifier', 'events', 'clock'] as const;
 
-/** The value of `section.key` in `options`, or its default; throws `CONFIG_INVALID` naming it. */
-export function settingValue(section: string, key: string, options: object): unknown {
-  const def = SETTINGS.find(
-    (s) => s.path.length === 2 && s.path[0] === section && s.path[1] === key,
-  ) as SettingDef | undefined;
-  if (!def) throw new RangeError(`no setting ${section}.${key}`);
+/**
+ * `value` if `def` allows it, else a `CONFIG_INVALID` naming `setting` (`retry() maxAttempts`),
+ * the value and `expected` (by default `def.expected`). Concerns check their direct options with
+ * their own defs, so a factory called directly refuses what settings do and no range is written
+ * twice. It takes the def, not a name to find in `SETTINGS`: that list imports every concern's
+ * options, so a lookup from one would be an import cycle.
+ */
+export function checkedValue<T>(
+  def: SettingDef<T>,
+  value: unknown,
+  setting: string,
+  expected = def.expected,
+): T {
+  if (!def.schema.safeParse(value).success) {
+    throw new ConfigInvalidError({ setting, value, expected });
+  }
+  return value as T;
+}
+
+/**
+ * The option `def` sets, read from its section's `options` by the last key of its path, or its
+ * default; throws `CONFIG_INVALID` naming it (`option breaker.volumeThreshold`).
+ */
+export function settingValue<T>(def: SettingDef<T>, options: object): T | undefined {
+  const key = def.path[def.path.length - 1]!;
   const value = (options as Record<string, unknown>)[key];
   if (value === undefined) return def.default;
-  if (!def.schema.safeParse(value).success) {
-    throw new ConfigInvalidError({
-      setting: `option ${section}.${key}`,
-      value,
-      expected: def.expected,
-    });
-  }
-  return value;
+  return checkedValue(def, value, `option ${def.path.join('.')}`);
 }
 
 /** Refuses unknown keys, so a typo (`volumeTreshold`) is an error and not a silent default. */

@@ -1,4 +1,54 @@
+import { checkedValue, HOUR_MS } from '../config/policy-options.js';
+import { int, ms, onOff, percent, type SettingDef } from '../config/setting.js';
 import { ConfigInvalidError } from '../errors/errors.js';
+
+const DELAY_PERCENT = percent(
+  {
+    env: 'FAULT_DELAY_PERCENT',
+    path: ['fault', 'delay', 'percent'],
+    doc: 'Share of calls delayed.',
+  },
+  0,
+);
+
+const DELAY_MS = ms(
+  { env: 'FAULT_DELAY_MS', path: ['fault', 'delay', 'ms'], doc: 'Injected delay.' },
+  0,
+  HOUR_MS,
+  0,
+);
+
+const ABORT_PERCENT = percent(
+  {
+    env: 'FAULT_ABORT_PERCENT',
+    path: ['fault', 'abort', 'percent'],
+    doc: 'Share of calls aborted.',
+  },
+  0,
+);
+
+const ABORT_STATUS = int(
+  {
+    env: 'FAULT_ABORT_STATUS',
+    path: ['fault', 'abort', 'status'],
+    doc: 'Status of an injected abort (HTTP; mapped for gRPC).',
+  },
+  100,
+  599,
+  503,
+  'an HTTP status',
+);
+
+export const FAULT_SETTINGS: readonly SettingDef[] = [
+  onOff(
+    { env: 'FAULT', path: ['fault'], doc: 'Fault injection for drills (off until configured).' },
+    false,
+  ),
+  DELAY_PERCENT,
+  DELAY_MS,
+  ABORT_PERCENT,
+  ABORT_STATUS,
+];
 
 /**
  * What to inject: the `fault` section's shape (`{ delay: { percent, ms }, abort: { percent,
@@ -49,23 +99,10 @@ export function resolveFault(spec: FaultSpec, where: string): ResolvedFault {
     }
     return value as Record<string, unknown>;
   };
-  const number = (
-    path: string,
-    value: unknown,
-    fallback: number,
-    min: number,
-    max: number,
-    integer: boolean,
-  ) => {
-    const v = value ?? fallback;
-    if (typeof v !== 'number' || !(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
-      throw new ConfigInvalidError({
-        setting: `option ${where}.${path}`,
-        value: v,
-        expected: `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
-      });
-    }
-    return v;
+  /** The value at `def`'s path under the `delay` or `abort` part, or its default. */
+  const number = (def: SettingDef<number>, part: Record<string, unknown>) => {
+    const key = def.path[2]!;
+    return checkedValue(def, part[key] ?? def.default, `option ${where}.${def.path[1]}.${key}`);
   };
   const delay = section('delay');
   const abort = section('abort');
@@ -77,10 +114,10 @@ export function resolveFault(spec: FaultSpec, where: string): ResolvedFault {
     });
   }
   return {
-    delayPercent: number('delay.percent', delay.percent, 0, 0, 100, false),
-    delayMs: number('delay.ms', delay.ms, 0, 0, 3_600_000, true),
-    abortPercent: number('abort.percent', abort.percent, 0, 0, 100, false),
-    abortStatus: number('abort.status', abort.status, 503, 100, 599, true),
+    delayPercent: number(DELAY_PERCENT, delay),
+    delayMs: number(DELAY_MS, delay),
+    abortPercent: number(ABORT_PERCENT, abort),
+    abortStatus: number(ABORT_STATUS, abort),
     abortError: abort.error as (() => unknown) | undefined,
   };
 }

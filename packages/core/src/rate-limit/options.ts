@@ -5,7 +5,43 @@ import {
   type PolicyExtras,
   settingValue,
 } from '../config/policy-options.js';
+import { int, onOff, type SettingDef } from '../config/setting.js';
 import { ConfigInvalidError } from '../errors/errors.js';
+
+const PER_SECOND = int(
+  {
+    env: 'RATE_LIMIT_PER_SECOND',
+    path: ['rateLimit', 'perSecond'],
+    doc: 'Tokens added per second.',
+  },
+  1,
+  10_000_000,
+  undefined,
+  'per second',
+);
+
+const BURST = int(
+  {
+    env: 'RATE_LIMIT_BURST',
+    path: ['rateLimit', 'burst'],
+    doc: 'Bucket size; unset means one second of tokens.',
+  },
+  1,
+  10_000_000,
+);
+
+export const RATE_LIMIT_SETTINGS: readonly SettingDef[] = [
+  onOff(
+    {
+      env: 'RATE_LIMIT',
+      path: ['rateLimit'],
+      doc: 'Client-side token-bucket rate limit (off until configured).',
+    },
+    false,
+  ),
+  PER_SECOND,
+  BURST,
+];
 
 export interface RateLimitPolicyOptions extends RateLimitOptions, PolicyExtras {}
 
@@ -16,11 +52,11 @@ export interface ResolvedRateLimitOptions {
   readonly burst: number;
 }
 
-/** Fills defaults and validates against the settings schema; throws `CONFIG_INVALID`. */
+/** Fills defaults and validates from the settings above; throws `CONFIG_INVALID`. */
 export function resolveRateLimitOptions(options: RateLimitPolicyOptions): ResolvedRateLimitOptions {
   checkKeys('rateLimit', options, ['perSecond', 'burst']);
   checkExtras('rateLimit', options);
-  const perSecond = settingValue('rateLimit', 'perSecond', options) as number | undefined;
+  const perSecond = settingValue(PER_SECOND, options);
   if (perSecond === undefined) {
     throw new ConfigInvalidError({
       setting: 'option rateLimit.perSecond',
@@ -28,6 +64,6 @@ export function resolveRateLimitOptions(options: RateLimitPolicyOptions): Resolv
       expected: 'a rate (rateLimit.perSecond or RATE_LIMIT_PER_SECOND) when rate limiting is on',
     });
   }
-  const burst = (settingValue('rateLimit', 'burst', options) as number | undefined) ?? perSecond;
+  const burst = settingValue(BURST, options) ?? perSecond;
   return { perSecond, burst };
 }

@@ -1,4 +1,6 @@
-import type { JitterKind } from '../config/settings.js';
+/** How a backoff is spread, so that clients failing together do not retry together. */
+export const JITTER_KINDS = ['full', 'decorrelated', 'none'] as const;
+export type JitterKind = (typeof JITTER_KINDS)[number];
 
 export interface Backoff {
   readonly baseMs: number;

@@ -1,11 +1,86 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { RetryOptions } from '../config/options.js';
-import { JITTER_KINDS } from '../config/settings.js';
+import { checkedValue, HOUR_MS } from '../config/policy-options.js';
+import { choice, int, ms, onOff, type SettingDef } from '../config/setting.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Clock } from '../time/clock.js';
-import type { Backoff } from './backoff.js';
+import { type Backoff, JITTER_KINDS } from './backoff.js';
+
+const MAX_ATTEMPTS = int(
+  {
+    env: 'RETRY_MAX_ATTEMPTS',
+    path: ['retry', 'maxAttempts'],
+    doc: 'Attempts per call, the first included.',
+  },
+  1,
+  10,
+  3,
+);
+
+const MAX_REQUEUES = int(
+  {
+    env: 'RETRY_MAX_REQUEUES',
+    path: ['retry', 'maxRequeues'],
+    doc: 'Requeues per call of attempts that never reached a server (connection refused), on top of the attempts; unset means one pass over the endpoints (their number − 1, at most 3).',
+  },
+  0,
+  10,
+);
+
+const BACKOFF_BASE_MS = ms(
+  {
+    env: 'RETRY_BACKOFF_BASE_MS',
+    path: ['retry', 'backoff', 'baseMs'],
+    doc: 'First backoff; doubles per retry.',
+  },
+  1,
+  HOUR_MS,
+  25,
+);
+
+const BACKOFF_MAX_MS = ms(
+  { env: 'RETRY_BACKOFF_MAX_MS', path: ['retry', 'backoff', 'maxMs'], doc: 'Longest backoff.' },
+  1,
+  HOUR_MS,
+  250,
+);
+
+const BACKOFF_JITTER = choice(
+  {
+    env: 'RETRY_BACKOFF_JITTER',
+    path: ['retry', 'backoff', 'jitter'],
+    doc: 'Jitter of the backoff.',
+  },
+  JITTER_KINDS,
+  'full',
+);
+
+const RETRY_AFTER_MAX_MS = ms(
+  {
+    env: 'RETRY_AFTER_MAX_MS',
+    path: ['retry', 'retryAfterMaxMs'],
+    doc: 'Cap on a server-requested delay (Retry-After, grpc-retry-pushback-ms).',
+  },
+  0,
+  HOUR_MS,
+  10_000,
+);
+
+/** The `retry` settings; its budget's are in `budget/options.ts`. Envoy's backoff: 25 ms, 10× cap. */
+export const RETRY_SETTINGS: readonly SettingDef[] = [
+  onOff(
+    { env: 'RETRY', path: ['retry'], doc: 'Retries of retryable failures of idempotent calls.' },
+    true,
+  ),
+  MAX_ATTEMPTS,
+  MAX_REQUEUES,
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  BACKOFF_JITTER,
+  RETRY_AFTER_MAX_MS,
+];
 
 export interface RetryPolicyOptions extends Omit<RetryOptions, 'budget'> {
   /** A shared budget (one per client), or options for a budget of this policy's own. */
@@ -31,28 +106,31 @@ export interface CheckedRetryOptions {
   readonly retryAfterMaxMs: number;
 }
 
-function int(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigInvalidError({
-      setting: `retry() ${name}`,
-      value,
-      expected: `an integer from ${min} to ${max}`,
-    });
-  }
-  return value;
+/**
+ * A backoff as its setting allows, or 0: in code a retry may skip the wait (tests, callers that
+ * pace themselves), which an operator's setting may not (it starts at 1 ms).
+ */
+function backoffMs(def: SettingDef<number>, value: unknown, name: string): number {
+  if (value === 0) return 0;
+  return checkedValue(def, value, `retry() backoff.${name}`, `${def.expected}, or 0 for none`);
 }
 
 export function checkRetryOptions(options: RetryPolicyOptions): CheckedRetryOptions {
-  const baseMs = int('backoff.baseMs', options.backoff?.baseMs ?? 25, 0, 3_600_000);
-  const maxMs = int('backoff.maxMs', options.backoff?.maxMs ?? 250, baseMs, 3_600_000);
-  const jitter = options.backoff?.jitter ?? 'full';
-  if (!JITTER_KINDS.includes(jitter)) {
+  const backoff = options.backoff;
+  const baseMs = backoffMs(BACKOFF_BASE_MS, backoff?.baseMs ?? BACKOFF_BASE_MS.default, 'baseMs');
+  const maxMs = backoffMs(BACKOFF_MAX_MS, backoff?.maxMs ?? BACKOFF_MAX_MS.default, 'maxMs');
+  if (maxMs < baseMs) {
     throw new ConfigInvalidError({
-      setting: 'retry() backoff.jitter',
-      value: jitter,
-      expected: `one of ${JITTER_KINDS.join(', ')}`,
+      setting: 'retry() backoff.maxMs',
+      value: maxMs,
+      expected: `at least backoff.baseMs (${baseMs})`,
     });
   }
+  const jitter = checkedValue(
+    BACKOFF_JITTER,
+    backoff?.jitter ?? BACKOFF_JITTER.default,
+    'retry() backoff.jitter',
+  );
   if (options.endpointCount !== undefined && typeof options.endpointCount !== 'function') {
     throw new ConfigInvalidError({
       setting: 'retry() endpointCount',
@@ -61,12 +139,20 @@ export function checkRetryOptions(options: RetryPolicyOptions): CheckedRetryOpti
     });
   }
   return {
-    maxAttempts: int('maxAttempts', options.maxAttempts ?? 3, 1, 10),
+    maxAttempts: checkedValue(
+      MAX_ATTEMPTS,
+      options.maxAttempts ?? MAX_ATTEMPTS.default,
+      'retry() maxAttempts',
+    ),
     maxRequeues:
       options.maxRequeues === undefined
         ? undefined
-        : int('maxRequeues', options.maxRequeues, 0, 10),
+        : checkedValue(MAX_REQUEUES, options.maxRequeues, 'retry() maxRequeues'),
     backoff: { baseMs, maxMs, jitter },
-    retryAfterMaxMs: int('retryAfterMaxMs', options.retryAfterMaxMs ?? 10_000, 0, 3_600_000),
+    retryAfterMaxMs: checkedValue(
+      RETRY_AFTER_MAX_MS,
+      options.retryAfterMaxMs ?? RETRY_AFTER_MAX_MS.default,
+      'retry() retryAfterMaxMs',
+    ),
   };
 }

@@ -1,6 +1,31 @@
+import { HOUR_MS } from '../config/policy-options.js';
+import { ms, onOff, type SettingDef } from '../config/setting.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Clock } from '../time/clock.js';
+
+export const TIMEOUT_SETTINGS: readonly SettingDef[] = [
+  onOff({ env: 'TIMEOUT', path: ['timeout'], doc: 'Deadlines on every call.' }, true),
+  ms(
+    {
+      env: 'TIMEOUT_MS',
+      path: ['timeout', 'totalMs'],
+      doc: 'Total deadline of a logical call, retries included.',
+    },
+    1,
+    HOUR_MS,
+    10_000,
+  ),
+  ms(
+    {
+      env: 'PER_TRY_TIMEOUT_MS',
+      path: ['timeout', 'perTryMs'],
+      doc: 'Deadline of each attempt (never beyond the total).',
+    },
+    1,
+    HOUR_MS,
+  ),
+];
 
 export interface TimeoutPolicyOptions {
   /**
@@ -15,6 +40,11 @@ export interface TimeoutPolicyOptions {
   events?: EventBus | undefined;
 }
 
+/**
+ * A `timeout()` built in code takes any positive duration a timer can hold (fractions, beyond an
+ * hour), wider than the settings above, and has no default (without one, a call keeps the
+ * deadline it inherited), so it repeats neither their range nor their default.
+ */
 const MAX_MS = 2_147_483_647;
 
 export function checkTimeoutOptions(options: TimeoutPolicyOptions): {
