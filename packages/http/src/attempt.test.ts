@@ -1,6 +1,12 @@
 import { CallContext, TimeoutError } from '@outrigger/core';
 import { describe, expect, it } from 'vitest';
-import { type BodySink, type BodySinks, HttpAttempt, MAX_DRAIN_BYTES } from './attempt.js';
+import {
+  type AttemptOwner,
+  type BodySink,
+  type BodySinks,
+  HttpAttempt,
+  MAX_DRAIN_BYTES,
+} from './attempt.js';
 import { OutboundRequest } from './outbound.js';
 
 /**
@@ -43,20 +49,34 @@ class FakeWire {
 /** Lets the attempt's promise reactions run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function start(ctx = CallContext.root(), sinks?: BodySinks) {
+/** An owner as the pool entry is: counts the attempt done, says whether it still had it queued. */
+class Owner implements AttemptOwner {
+  done = 0;
+  held: boolean | undefined;
+  queued = false;
+  attemptDone(held: boolean): void {
+    this.done++;
+    this.held = held;
+  }
+  abortedBeforeConnect(): boolean {
+    return this.queued;
+  }
+}
+
+function start(ctx = CallContext.root(), sinks?: BodySinks, request?: OutboundRequest) {
   let settled: { value?: HttpAttempt; error?: unknown } | undefined;
-  let done = 0;
-  const request = new OutboundRequest('GET', '/', [], null, true);
-  request.bodySinks = sinks;
-  const attempt = new HttpAttempt(ctx, request, {
+  const req = request ?? new OutboundRequest('GET', '/', [], null, true);
+  req.bodySinks = sinks;
+  const attempt = new HttpAttempt(ctx, req, {
     settle: (outcome) => {
       if (settled) throw new Error('settled twice');
       settled = outcome.ok ? { value: outcome.value } : { error: outcome.error };
     },
   });
   attempt.listen();
-  attempt.owner = { attemptDone: () => done++ };
-  return { attempt, settled: () => settled, done: () => done };
+  const owner = new Owner();
+  attempt.owner = owner;
+  return { attempt, owner, settled: () => settled, done: () => owner.done };
 }
 
 describe('HttpAttempt', () => {
@@ -128,17 +148,32 @@ describe('HttpAttempt', () => {
     expect(wire.paused).toBe(false);
   });
 
-  it('an abort before undici starts the request rejects at once and cancels it at start', async () => {
+  it('an abort while undici holds the request rejects at once; onConnect then throws, so undici drops the request and keeps the socket', async () => {
     const ctx = CallContext.root({ service: 'svc' });
-    const { attempt, settled } = start(ctx);
+    const { attempt, owner, settled } = start(ctx);
     const timeout = new TimeoutError({ service: 'svc', timeoutMs: 50, kind: 'total' });
     ctx.cancellation.abort(timeout);
     await flush();
     expect(settled()?.error).toBe(timeout);
+    expect(owner.done).toBe(0); // undici still holds it
     const wire = new FakeWire(attempt);
-    wire.connect();
-    expect(wire.aborted).toBe(true);
-    expect(wire.reason).toBe(timeout);
+    expect(() => wire.connect()).toThrow(timeout);
+    expect(wire.aborted).toBe(false);
+    // undici's answer to a throwing onConnect: it errors the request with what was thrown.
+    attempt.onError(timeout);
+    expect(owner).toMatchObject({ done: 1, held: true });
+  });
+
+  it('an abort while the owner still has the attempt queued ends it at once, not held', async () => {
+    const ctx = CallContext.root({ service: 'svc' });
+    const { attempt, owner, settled } = start(ctx);
+    owner.queued = true;
+    ctx.cancellation.abort(new Error('caller gave up'));
+    await flush();
+    expect(settled()?.error).toMatchObject({ code: 'CANCELLED' });
+    expect(owner).toMatchObject({ done: 1, held: false });
+    attempt.abortWire(new Error('again'));
+    expect(owner.done).toBe(1);
   });
 
   it("an abort in flight calls undici's abort and leaves the cancellation's listeners clean", async () => {

@@ -30,9 +30,19 @@ export interface BodySinks {
   sinkFor(attempt: HttpAttempt): BodySink;
 }
 
-/** Told once when an attempt is over (body ended, errored or aborted): the pool's in-flight count. */
+/** The dispatcher's side of an attempt (the endpoint's pool entry): counts and queues attempts. */
 export interface AttemptOwner {
-  attemptDone(): void;
+  /**
+   * Told once when the attempt is over (body ended, errored or aborted). `held`: it had been
+   * aborted before undici gave it a connection and undici held it until now (decision 0042).
+   */
+  attemptDone(held: boolean): void;
+  /**
+   * The attempt was aborted before undici gave it a connection. True if the owner still had it
+   * (queued, never handed to undici): it is over at once. False if undici holds it, queued on a
+   * connection being made, until it calls `onConnect` (or `onError`).
+   */
+  abortedBeforeConnect(attempt: HttpAttempt): boolean;
 }
 
 /** Bytes of a body read before anyone attached, beyond which the connection is paused. */
@@ -82,7 +92,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   #wireResume: (() => void) | undefined;
   /** The connection is paused because we asked (returned false to undici). */
   #paused = false;
+  /** Aborted before `onConnect`: what `onConnect` throws, so undici drops the request, not the socket. */
   #pendingAbort: Error | undefined;
+  /** Aborted before `onConnect` while undici held it: the owner counts it until undici lets go. */
+  #held = false;
   #phase = Phase.Waiting;
   #first: Buffer | undefined;
   #more: Buffer[] | undefined;
@@ -92,7 +105,6 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   /** The sink came from `BodySinks` at the head and nobody has claimed it yet. */
   #provisional = false;
   #discarding = false;
-
   constructor(ctx: CallContext, request: OutboundRequest, settler: Settler<HttpAttempt>) {
     this.ctx = ctx;
     this.request = request;
@@ -109,10 +121,15 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   // The callbacks undici's clients call natively (docs/decisions/0035): a handler with the newer
   // `onRequestStart`/`onResponse*` methods is wrapped per request in an adapter and a controller.
 
-  /** undici is about to write the request; `abort` closes it on the wire. */
+  /**
+   * undici is about to write the request; `abort` closes it on the wire. An attempt aborted
+   * while it waited for this connection throws instead: undici then errors the request and
+   * drops it unwritten, keeping the fresh socket for the next one (its `abort` would destroy
+   * it, and an abort storm would pay a connect per aborted call; decision 0042).
+   */
   onConnect(abort: (reason?: Error) => void): void {
+    if (this.#pendingAbort !== undefined) throw this.#pendingAbort;
     this.#wireAbort = abort;
-    if (this.#pendingAbort) abort(this.#pendingAbort);
   }
 
   /** The response head. Returns false to pause the connection (never at this point). */
@@ -188,11 +205,38 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
     this.abortWire(error);
   }
 
-  /** Closes the request on the wire (now, or as soon as undici starts it). */
+  /** Closes the request on the wire (now, or before undici writes it). */
   abortWire(error: Error): void {
     if (this.#phase === Phase.Ended || this.#phase === Phase.Failed) return;
     if (this.#wireAbort) this.#wireAbort(error);
-    else this.#pendingAbort ??= error;
+    else if (this.#pendingAbort === undefined) this.#abortBeforeConnect(error);
+  }
+
+  /**
+   * Not yet on a connection: a queued attempt the owner still has is over now; one undici holds
+   * fails at its `onConnect`, and the owner counts it as held until then.
+   */
+  #abortBeforeConnect(error: Error): void {
+    this.#pendingAbort = error;
+    const owner = this.owner;
+    if (owner === undefined) return;
+    if (owner.abortedBeforeConnect(this)) {
+      this.#dropRequestBody();
+      this.onError(error);
+    } else {
+      this.#held = true;
+    }
+  }
+
+  /**
+   * A streamed request body that will never be written: destroyed, as undici's own abort does,
+   * so the caller's stream is not left half-read.
+   */
+  #dropRequestBody(): void {
+    const body = this.request.body as { destroy?: () => void; destroyed?: boolean } | null;
+    if (this.request.streamed && typeof body?.destroy === 'function' && !body.destroyed) {
+      body.destroy();
+    }
   }
 
   // --- body -----------------------------------------------------------------------------------
@@ -265,8 +309,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   }
 
   #finish(): void {
+    const held = this.#held;
+    if (held) this.#dropRequestBody();
     const owner = this.owner;
     this.owner = undefined;
-    owner?.attemptDone();
+    owner?.attemptDone(held);
   }
 }

@@ -14,6 +14,18 @@ export function originOf(endpoint: Endpoint, secure: boolean): string {
   return `${secure ? 'https' : 'http'}://${host}:${endpoint.port}`;
 }
 
+/**
+ * One endpoint's pool, the attempts in flight on it, and the attempts that wait for a connection
+ * an aborted attempt is holding (decision 0042).
+ *
+ * An attempt aborted before undici gave it a connection stays queued in an undici client that
+ * is connecting, until `onConnect`, where it fails and leaves the fresh connection free. While
+ * it is queued that client is busy, so the pool would open another connection for the caller's
+ * next call at once, and in an abort storm connects pile up faster than they complete. So each
+ * such held attempt is promised to one new attempt, which waits here (no undici involvement) and
+ * is dispatched when a held attempt is released, onto the connection it leaves free. With none
+ * held, dispatching costs one comparison more.
+ */
 class PoolEntry implements AttemptOwner {
   readonly pool: Pool;
   readonly #owner: EndpointPools;
@@ -21,6 +33,11 @@ class PoolEntry implements AttemptOwner {
   inFlight = 0;
   /** Discovery no longer lists this endpoint: close the pool once its last attempt is over. */
   retired = false;
+  /** Attempts aborted before `onConnect` that undici still holds. */
+  held = 0;
+  /** Attempts waiting for a held attempt's connection, as [options, attempt] pairs; never more than `held`. */
+  readonly #waiting: (Dispatcher.DispatchOptions | HttpAttempt)[] = [];
+  #flushing = false;
 
   constructor(owner: EndpointPools, id: string, pool: Pool) {
     this.#owner = owner;
@@ -28,9 +45,63 @@ class PoolEntry implements AttemptOwner {
     this.pool = pool;
   }
 
-  attemptDone(): void {
+  /** Attempts waiting for a connection a held attempt will free: for tests. */
+  get waiting(): number {
+    return this.#waiting.length >> 1;
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
+    this.inFlight++;
+    attempt.owner = this;
+    // With nothing held (nearly always), one comparison.
+    if (this.held !== 0 && this.held > this.#waiting.length >> 1) {
+      this.#waiting.push(options, attempt);
+    } else {
+      this.pool.dispatch(options, attempt);
+    }
+  }
+
+  abortedBeforeConnect(attempt: HttpAttempt): boolean {
+    const i = this.#waiting.indexOf(attempt);
+    if (i > 0) {
+      this.#waiting.splice(i - 1, 2);
+      return true;
+    }
+    this.held++;
+    return false;
+  }
+
+  attemptDone(held: boolean): void {
+    if (held) {
+      this.held--;
+      // undici releases a held attempt from inside `onConnect` (or `onError`), before it takes
+      // the request off the client's queue and marks the connection free: dispatch after that.
+      if (this.#waiting.length >> 1 > this.held && !this.#flushing) {
+        this.#flushing = true;
+        queueMicrotask(this.#flush);
+      }
+    }
     if (--this.inFlight === 0 && this.retired) this.#owner.release(this);
   }
+
+  /** Dispatches the waiting attempts no held attempt is promised to (all of them on release). */
+  flushWaiting(all: boolean): void {
+    const waiting = this.#waiting;
+    while (waiting.length > 0 && (all || waiting.length >> 1 > this.held)) {
+      const options = waiting.shift() as Dispatcher.DispatchOptions;
+      const attempt = waiting.shift() as HttpAttempt;
+      try {
+        this.pool.dispatch(options, attempt);
+      } catch (error) {
+        attempt.onError(error as Error);
+      }
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushing = false;
+    this.flushWaiting(false);
+  };
 }
 
 /**
@@ -60,6 +131,22 @@ export class EndpointPools implements EndpointDispatcher {
     return this.#entries.size;
   }
 
+  /**
+   * Over every endpoint: attempts aborted before `onConnect` that undici still holds, attempts
+   * waiting for their connections, and requests undici has queued or running (for tests).
+   */
+  get pending(): { held: number; waiting: number; undici: number } {
+    let held = 0;
+    let waiting = 0;
+    let undici = 0;
+    for (const entry of this.#entries.values()) {
+      held += entry.held;
+      waiting += entry.waiting;
+      undici += entry.pool.stats.size;
+    }
+    return { held, waiting, undici };
+  }
+
   dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
     let entry = this.#entries.get(endpoint.id);
     if (!entry) {
@@ -67,9 +154,7 @@ export class EndpointPools implements EndpointDispatcher {
       entry.retired = this.#closed || (this.#live !== undefined && !this.#live.has(endpoint.id));
       this.#entries.set(endpoint.id, entry);
     }
-    entry.inFlight++;
-    attempt.owner = entry;
-    entry.pool.dispatch(options, attempt);
+    entry.dispatch(options, attempt);
   }
 
   /** Discovery delivered a new whole set. */
@@ -86,6 +171,8 @@ export class EndpointPools implements EndpointDispatcher {
   release(entry: PoolEntry): void {
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
+    // On close, attempts still waiting go to the pool, whose graceful close serves them.
+    entry.flushWaiting(true);
     const closing = entry.pool.close().catch(() => {});
     this.#closing.add(closing);
     closing.finally(() => this.#closing.delete(closing));
