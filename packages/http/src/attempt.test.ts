@@ -1,4 +1,4 @@
-import { CallContext, TimeoutError } from '@outrigger/core';
+import { CallContext, ManualClock, schedulerFor, TimeoutError } from '@outrigger/core';
 import { describe, expect, it } from 'vitest';
 import {
   type AttemptOwner,
@@ -243,6 +243,72 @@ describe('HttpAttempt', () => {
     chunked.attempt.discard();
     w3.data(Buffer.alloc(MAX_DRAIN_BYTES + 1));
     expect(w3.aborted).toBe(true);
+  });
+
+  describe('body deadline', () => {
+    const held = (clock: ManualClock) => schedulerFor(clock).size.entries;
+    /** An attempt as the chain makes it: under the call's total deadline (`perTry`: kept apart). */
+    const begin = (clock: ManualClock, totalMs: number, perTry = false) => {
+      const call = CallContext.root({ clock, service: 'svc' });
+      const req = new OutboundRequest('GET', '/', [], null, true);
+      req.holdTo(call, totalMs, perTry);
+      const s = start(call.withDeadline(clock.now() + totalMs), undefined, req);
+      const wire = new FakeWire(s.attempt, (reason) => s.attempt.onError(reason));
+      wire.connect();
+      wire.head(200);
+      return { ...s, wire };
+    };
+    const sink = (errors: Error[]): BodySink => ({
+      onData: () => true,
+      onEnd: () => {},
+      onError: (e) => errors.push(e),
+    });
+
+    it('holds the taken body to the call’s total deadline: TIMEOUT, and the wire closes', () => {
+      const clock = new ManualClock(1_000);
+      const { attempt, wire, done } = begin(clock, 300);
+      clock.advance(100);
+      const errors: Error[] = [];
+      attempt.attach(sink(errors));
+      expect(held(clock)).toBe(1);
+      wire.data(Buffer.from('a'));
+      clock.advance(199);
+      expect(wire.aborted).toBe(false);
+      clock.advance(2);
+      expect(wire.aborted).toBe(true);
+      expect(wire.reason).toBeInstanceOf(TimeoutError);
+      expect(wire.reason).toMatchObject({ code: 'TIMEOUT', kind: 'total', timeoutMs: 300 });
+      expect(errors).toEqual([wire.reason]);
+      expect(done()).toBe(1);
+      expect(held(clock)).toBe(0);
+    });
+
+    it('lets go of the deadline when the body ends, errors or is cut', () => {
+      const clock = new ManualClock(0);
+      const ended = begin(clock, 300);
+      ended.attempt.claim();
+      ended.wire.end();
+      const failed = begin(clock, 300);
+      failed.attempt.attach(sink([]));
+      failed.attempt.onError(new Error('socket hang up'));
+      const cut = begin(clock, 300, true);
+      cut.attempt.attach(sink([]));
+      expect(held(clock)).toBe(1);
+      cut.attempt.abortWire(new Error('body cancelled'));
+      expect(held(clock)).toBe(0);
+      clock.advance(1_000);
+      expect(ended.wire.aborted || failed.wire.aborted).toBe(false);
+    });
+
+    it('an attempt nobody takes (discarded) and a body already in are not held', () => {
+      const clock = new ManualClock(0);
+      const discarded = begin(clock, 300);
+      discarded.attempt.discard();
+      const complete = begin(clock, 300);
+      complete.wire.end();
+      complete.attempt.attach(sink([]));
+      expect(held(clock)).toBe(0);
+    });
   });
 
   describe('with a sink made at the head', () => {

@@ -3,9 +3,12 @@ import {
   type AbortListener,
   abortError,
   type CallContext,
+  type Expirable,
   failedWith,
   type Settler,
+  schedulerFor,
   succeeded,
+  TimeoutError,
 } from '@outrigger/core';
 import type { Dispatcher } from 'undici';
 import type { HttpOutcome } from './classify.js';
@@ -74,7 +77,9 @@ enum Phase {
  * to a sink made at the head (`BodySinks`), or are buffered (up to 64 KiB, then the connection
  * is paused) until a sink attaches.
  */
-export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, HttpOutcome {
+export class HttpAttempt
+  implements Dispatcher.DispatchHandler, AbortListener, HttpOutcome, Expirable
+{
   statusCode = 0;
   statusText = '';
   headers: IncomingHttpHeaders = NO_HEADERS;
@@ -105,6 +110,11 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   /** The sink came from `BodySinks` at the head and nobody has claimed it yet. */
   #provisional = false;
   #discarding = false;
+  /** @internal the body deadline's links in the shared scheduler (see `holdToDeadline`) */
+  deadlinePrev: Expirable | undefined = undefined;
+  deadlineNext: Expirable | undefined = undefined;
+  deadlineBucket: Expirable['deadlineBucket'] = undefined;
+
   constructor(ctx: CallContext, request: OutboundRequest, settler: Settler<HttpAttempt>) {
     this.ctx = ctx;
     this.request = request;
@@ -244,6 +254,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   /** Takes the sink `BodySinks` made at the head (undefined if none): the caller reads it now. */
   claim(): BodySink | undefined {
     this.#provisional = false;
+    this.#holdToDeadline();
     return this.#sink;
   }
 
@@ -257,9 +268,33 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
     let wantMore = true;
     if (first !== undefined) wantMore = sink.onData(first);
     if (more) for (const chunk of more) wantMore = sink.onData(chunk);
+    this.#holdToDeadline();
     if (this.#phase === Phase.Ended) sink.onEnd(this.trailers ?? NO_HEADERS);
     else if (this.#phase === Phase.Failed) sink.onError(this.#error!);
     else if (wantMore) this.resume();
+  }
+
+  // --- body deadline --------------------------------------------------------------------------
+
+  /**
+   * The caller took this attempt's body: until it ends, the call's total deadline bounds it
+   * (decision 0043). The chain's deadlines stop at the head (a per-try timeout bounds an attempt
+   * up to its head; the total deadline's timer is released when the chain settles), so the body
+   * gets the total deadline again here, on the same shared timers: no timer of its own, and
+   * `#finish` unlinks it when the body ends, errors or is cancelled.
+   */
+  #holdToDeadline(): void {
+    const deadline = this.request.bodyDeadline(this.ctx);
+    if (deadline === Number.POSITIVE_INFINITY || this.deadlineBucket !== undefined) return;
+    if (this.bodyDone) return;
+    schedulerFor(this.ctx.clock).schedule(this, deadline);
+  }
+
+  /** @internal the total deadline passed before the body ended: TIMEOUT, and the socket closes */
+  expire(): void {
+    const r = this.request;
+    const kind = r.deadlineKind;
+    this.abortWire(new TimeoutError({ service: this.ctx.service, timeoutMs: r.deadlineMs, kind }));
   }
 
   /** Resumes a connection paused for backpressure. */
@@ -309,6 +344,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler, AbortListener, H
   }
 
   #finish(): void {
+    if (this.deadlineBucket !== undefined) schedulerFor(this.ctx.clock).cancel(this);
     const held = this.#held;
     if (held) this.#dropRequestBody();
     const owner = this.owner;

@@ -47,6 +47,10 @@ export class ClientCore {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  /** `timeout.totalMs`; undefined when deadlines are off (`timeout: false`). */
+  readonly #totalMs: number | undefined;
+  /** A per-try timeout is set: attempts' deadlines may be shorter than the call's. */
+  readonly #perTry: boolean;
 
   constructor(options: HttpClientOptions, downstream?: EndpointDispatcher) {
     const draft = resolveTransport(options, undefined);
@@ -57,6 +61,9 @@ export class ClientCore {
     this.direct = directOf(this.chain.call);
     this.service = this.chain.config.service;
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
+    this.#totalMs = total;
+    this.#perTry =
+      this.chain.config.timeout !== false && this.chain.config.timeout.perTryMs !== undefined;
     this.settings = resolveTransport(options, total);
     if (this.settings.deadlineHeader !== undefined)
       registerHeaderName(this.settings.deadlineHeader);
@@ -101,6 +108,8 @@ export class ClientCore {
         hashKey: o?.hashKey,
       });
     }
+    // The total deadline the chain will set, for the body that outlives the chain (decision 0043).
+    if (this.#totalMs !== undefined) req.holdTo(ctx, o?.timeout ?? this.#totalMs, this.#perTry);
     this.#inFlight++;
     return ctx;
   }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { RequestInfo } from '@outrigger/core';
+import type { CallContext, RequestInfo, TimeoutKind } from '@outrigger/core';
 import type { BodySinks } from './attempt.js';
 
 /** What undici can send as a body. */
@@ -35,6 +35,20 @@ export class OutboundRequest implements RequestInfo {
   bodyTaken = false;
   /** Set by a facade that wants each attempt's body in a sink from its head on (`request()`). */
   bodySinks: BodySinks | undefined = undefined;
+  /**
+   * The call's total deadline (absolute, on the call's clock), set when the call starts: it
+   * bounds the winning attempt's body, which the chain's timers no longer watch (decision 0043).
+   * `Infinity` when no total deadline applies, or when `deadlineOfAttempt`.
+   */
+  deadline = Number.POSITIVE_INFINITY;
+  /**
+   * The total deadline is the one each attempt carries (no per-try timeout shortens it): read
+   * from the winning attempt's context, which saves a clock reading per call.
+   */
+  deadlineOfAttempt = false;
+  /** The deadline's length and kind, for the TIMEOUT error its expiry raises. */
+  deadlineMs = 0;
+  deadlineKind: TimeoutKind = 'total';
 
   constructor(
     method: string,
@@ -50,6 +64,33 @@ export class OutboundRequest implements RequestInfo {
     this.body = body;
     this.replayable = replayable;
     this.routeHeaders = routeHeaders;
+  }
+
+  /**
+   * Records the total deadline the chain's total-deadline policy will set for this call:
+   * `totalMs` from now, or the caller's or inbound deadline if that is earlier. `perTry`: a
+   * per-try timeout may shorten the attempts' deadlines, so the total one is kept here.
+   */
+  holdTo(ctx: CallContext, totalMs: number, perTry: boolean): void {
+    this.deadlineMs = totalMs;
+    if (!perTry && ctx.deadline === Number.POSITIVE_INFINITY) {
+      this.deadlineOfAttempt = true;
+      return;
+    }
+    const now = ctx.clock.now();
+    const own = now + totalMs;
+    if (own < ctx.deadline) {
+      this.deadline = own;
+    } else {
+      this.deadline = ctx.deadline;
+      this.deadlineMs = Math.max(0, Math.round(ctx.deadline - now));
+      this.deadlineKind = 'inbound';
+    }
+  }
+
+  /** The deadline the winning attempt's body is held to (`Infinity`: none). */
+  bodyDeadline(attempt: CallContext): number {
+    return this.deadlineOfAttempt ? attempt.deadline : this.deadline;
   }
 
   /** URL path without the query (what routes match on). */

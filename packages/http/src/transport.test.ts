@@ -45,6 +45,21 @@ describe('httpTransport', () => {
     expect(options.bodyTimeout).toBe(4_000);
   });
 
+  it('bounds the head by the attempt’s deadline and the body by the call’s total deadline', () => {
+    const clock = new ManualClock(10_000);
+    const call = CallContext.root({ clock }).withEndpoint(endpoint);
+    const req = get();
+    req.holdTo(call, 6_000, true);
+    // A per-try timeout of 500 ms inside the call's 6 s.
+    const attempt = call.withDeadline(clock.now() + 500);
+    const { wire, transport } = setup();
+    void transport(req, attempt);
+    const { options } = wire.sent[0]!;
+    expect(options.headers).toEqual(['outrigger-timeout-ms', '500']);
+    expect(options.headersTimeout).toBe(2_000);
+    expect(options.bodyTimeout).toBe(7_000);
+  });
+
   it('without a deadline sends no header and leaves undici’s own timers', () => {
     const ctx = CallContext.root().withEndpoint(endpoint);
     const { wire, transport } = setup();

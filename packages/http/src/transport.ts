@@ -55,7 +55,8 @@ export function httpTransport(
     const attempt = new HttpAttempt(ctx, req, settler);
     attempt.listen();
     try {
-      dispatcher.dispatch(endpoint, dispatchOptions(req, remaining, deadlineHeader), attempt);
+      const options = dispatchOptions(req, ctx.deadline, remaining, deadlineHeader);
+      dispatcher.dispatch(endpoint, options, attempt);
     } catch (error) {
       // What throws before undici has the request (a propagator, a pool that cannot be made)
       // fails the attempt as a wire error would, and takes it off the cancellation.
@@ -67,25 +68,34 @@ export function httpTransport(
 
 function dispatchOptions(
   req: OutboundRequest,
+  deadline: number,
   remaining: number,
   deadlineHeader: string | undefined,
 ): Dispatcher.DispatchOptions {
-  // A backstop behind the chain's own timers, rounded up and a step late so that the deadline
-  // (a TimeoutError) fires first; the body timer bounds a stalled body, which the chain no
-  // longer watches once the head has arrived. Null leaves undici's defaults.
-  const backstop =
-    remaining === Number.POSITIVE_INFINITY
-      ? null
-      : Math.ceil(Math.max(0, remaining) / TIMER_STEP_MS + 1) * TIMER_STEP_MS;
+  // Backstops behind our own timers, rounded up and a step late so that a deadline (a
+  // TimeoutError) always fires first. The head is bounded by the attempt's deadline (per-try
+  // included); the body by the call's total deadline, which the attempt holds it to once its
+  // head wins (decision 0043); without one (no facade set it), by the attempt's. Null leaves
+  // undici's defaults.
+  const total = req.deadline;
+  const bodyRemaining =
+    total === deadline || total === Number.POSITIVE_INFINITY
+      ? remaining
+      : remaining + (total - deadline);
   // Every field in one literal: one object shape, no properties added after creation.
   return {
     path: req.target,
     method: req.method as Dispatcher.HttpMethod,
     headers: attemptHeaders(req.headers, remaining, deadlineHeader) as string[],
     body: req.body as string | Buffer | null,
-    headersTimeout: backstop,
-    bodyTimeout: backstop,
+    headersTimeout: backstop(remaining),
+    bodyTimeout: backstop(bodyRemaining),
   };
+}
+
+function backstop(remaining: number): number | null {
+  if (!(remaining < Number.POSITIVE_INFINITY)) return null;
+  return Math.ceil(Math.max(0, remaining) / TIMER_STEP_MS + 1) * TIMER_STEP_MS;
 }
 
 /**
