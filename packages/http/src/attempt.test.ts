@@ -1,4 +1,5 @@
-import { CallContext, ManualClock, schedulerFor, TimeoutError } from '@outrigger/core';
+import { CallContext, ManualClock, TimeoutError } from '@outrigger/core';
+import { schedulerFor } from '@outrigger/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   type AttemptOwner,

@@ -1,15 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { type AbortListener, abortError, type CallContext, TimeoutError } from '@outrigger/core';
 import {
-  type AbortListener,
-  abortError,
-  type CallContext,
   type Expirable,
   failedWith,
   type Settler,
   schedulerFor,
   succeeded,
-  TimeoutError,
-} from '@outrigger/core';
+} from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import type { HttpOutcome } from './classify.js';
 import type { OutboundRequest } from './outbound.js';

@@ -1,13 +1,11 @@
 import {
-  CALL_OPTIONS,
   CallContext,
   type CallInit,
   ClientClosedError,
-  type DirectService,
   type Disposer,
-  directOf,
   REQUEST_INFO,
 } from '@outrigger/core';
+import { CALL_OPTIONS, type DirectService, directOf } from '@outrigger/core/internal';
 import type { HttpAttempt } from './attempt.js';
 import { createHttpChain, type HttpChain } from './chain.js';
 import { createHttpClassifier } from './classify.js';

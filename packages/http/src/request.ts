@@ -1,14 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { type Cancellation, FaultInjectedError, isOutriggerError } from '@outrigger/core';
 import {
-  type Cancellation,
-  FaultInjectedError,
-  isOutriggerError,
   type Outcome,
   type PromiseHolder,
   promiseFor,
   type Settler,
-} from '@outrigger/core';
+} from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import type { BodySinks, HttpAttempt } from './attempt.js';
 import { prepareBody } from './body.js';

@@ -1,4 +1,5 @@
-import { CallContext, type Endpoint, isCancellationHonoured, ManualClock } from '@outrigger/core';
+import { CallContext, type Endpoint, ManualClock } from '@outrigger/core';
+import { isCancellationHonoured } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { HttpAttempt } from './attempt.js';

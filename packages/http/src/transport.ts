@@ -1,13 +1,10 @@
+import { abortError, NoEndpointsError, OutriggerError, type Service } from '@outrigger/core';
 import {
-  abortError,
   type DirectService,
   directService,
   failedWith,
   honoursCancellation,
-  NoEndpointsError,
-  OutriggerError,
-  type Service,
-} from '@outrigger/core';
+} from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import { HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';

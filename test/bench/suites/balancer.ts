@@ -10,7 +10,6 @@ import {
   Backend,
   type BalancerName,
   balancerByName,
-  CALL_OPTIONS,
   CallContext,
   endpoint,
   hashString,
@@ -18,6 +17,7 @@ import {
   type PickRequest,
   seededRandom,
 } from '@outrigger/core';
+import { CALL_OPTIONS } from '@outrigger/core/internal';
 import { compare, ratio } from '../lib/compare.js';
 import { bytesPerCall } from '../lib/heap.js';
 import { fmt, type Stats, stats } from '../lib/stats.js';

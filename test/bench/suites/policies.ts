@@ -10,7 +10,6 @@ import {
   buildChain,
   bulkhead,
   CallContext,
-  honoursCancellation,
   type Policy,
   pipeline,
   RetryBudget,
@@ -18,6 +17,7 @@ import {
   retry,
   timeout,
 } from '@outrigger/core';
+import { honoursCancellation } from '@outrigger/core/internal';
 import {
   ConsecutiveBreaker,
   bulkhead as cBulkhead,

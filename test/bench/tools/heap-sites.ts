@@ -4,7 +4,8 @@
  * the allocating function. Run: node --expose-gc --import tsx bench/tools/heap-sites.ts
  */
 import { Session } from 'node:inspector/promises';
-import { buildChain, honoursCancellation } from '@outrigger/core';
+import { buildChain } from '@outrigger/core';
+import { honoursCancellation } from '@outrigger/core/internal';
 
 const noop = async (_req?: unknown, _ctx?: unknown) => 1;
 const chain = buildChain<unknown, number>({

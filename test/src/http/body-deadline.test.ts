@@ -5,7 +5,8 @@
  * unaffected; and no deadline timer entry outlives its body (decision 0043).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { schedulerFor, systemClock, TimeoutError } from '@outrigger/core';
+import { systemClock, TimeoutError } from '@outrigger/core';
+import { schedulerFor } from '@outrigger/core/internal';
 import type { HttpClient } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend, sawAborted, trackedClients } from './servers.js';

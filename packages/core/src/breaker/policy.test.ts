@@ -82,11 +82,16 @@ describe('breaker()', () => {
     await svc(1, ctx()).catch(() => {});
     await svc(2, ctx()).catch(() => {});
     const c = ctx();
-    const n = 2_000;
-    const started = performance.now();
-    for (let i = 0; i < n; i++) await svc(i, c).catch(() => {});
-    const usPerCall = ((performance.now() - started) * 1_000) / n;
-    expect(usPerCall).toBeLessThan(50); // ~2 µs measured; generous for loaded CI machines
+    // The fastest of several batches: a batch that met a GC pause or a busy core says nothing
+    // about the refusal path, and a slow refusal slows every batch.
+    const batch = 400;
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 8; round++) {
+      const started = performance.now();
+      for (let i = 0; i < batch; i++) await svc(i, c).catch(() => {});
+      fastest = Math.min(fastest, ((performance.now() - started) * 1_000) / batch);
+    }
+    expect(fastest).toBeLessThan(50); // ~2 µs measured; generous for loaded CI machines
   });
 
   it('lets only one trial through while half-open', async () => {

@@ -5,4 +5,3 @@ export {
   describeChain,
   describeClient,
 } from './default-chain.js';
-export { type BuildContext, POSITION_BUILDERS } from './positions.js';

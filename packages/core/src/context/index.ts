@@ -1,7 +1,5 @@
 export { abortError } from './abort-error.js';
-export { ATTEMPT_LOG, AttemptLog, newAttemptLog, settleAttemptLog } from './attempt-log.js';
 export { CallContext, type CallInit } from './call-context.js';
-export { CALL_OPTIONS, type CallOptions } from './call-options.js';
 export { type AbortListener, Cancellation } from './cancellation.js';
 export { type ContextKey, contextKey } from './context-key.js';
 export { currentInbound, type InboundScope, runWithInbound } from './inbound-scope.js';
