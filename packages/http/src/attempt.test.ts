@@ -67,13 +67,17 @@ class Owner implements AttemptOwner {
 function start(ctx = CallContext.root(), sinks?: BodySinks, request?: OutboundRequest) {
   let settled: { value?: HttpAttempt; error?: unknown } | undefined;
   const req = request ?? new OutboundRequest('GET', '/', [], null, true);
-  req.bodySinks = sinks;
-  const attempt = new HttpAttempt(ctx, req, {
-    settle: (outcome) => {
-      if (settled) throw new Error('settled twice');
-      settled = outcome.ok ? { value: outcome.value } : { error: outcome.error };
+  const attempt = new HttpAttempt(
+    ctx,
+    req,
+    {
+      settle: (outcome) => {
+        if (settled) throw new Error('settled twice');
+        settled = outcome.ok ? { value: outcome.value } : { error: outcome.error };
+      },
     },
-  });
+    sinks,
+  );
   attempt.listen();
   const owner = new Owner();
   attempt.owner = owner;

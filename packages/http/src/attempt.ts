@@ -112,11 +112,20 @@ export class HttpAttempt
   deadlineNext: Expirable | undefined = undefined;
   deadlineBucket: Expirable['deadlineBucket'] = undefined;
 
-  constructor(ctx: CallContext, request: OutboundRequest, settler: Settler<HttpAttempt>) {
+  /** Makes the body's sink at the head, for a facade that reads every body (`request()`). */
+  readonly #sinks: BodySinks | undefined;
+
+  constructor(
+    ctx: CallContext,
+    request: OutboundRequest,
+    settler: Settler<HttpAttempt>,
+    sinks?: BodySinks,
+  ) {
     this.ctx = ctx;
     this.request = request;
     this.owner = undefined;
     this.#settler = settler;
+    this.#sinks = sinks;
   }
 
   /** Listens to the call's cancellation from here on. Call once, before dispatching. */
@@ -152,7 +161,7 @@ export class HttpAttempt
     this.statusText = statusText ?? '';
     this.#wireResume = resume;
     this.#phase = Phase.Streaming;
-    const sinks = this.request.bodySinks;
+    const sinks = this.#sinks;
     if (sinks !== undefined) {
       this.#sink = sinks.sinkFor(this);
       this.#provisional = true;

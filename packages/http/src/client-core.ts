@@ -5,13 +5,20 @@ import {
   type Disposer,
   REQUEST_INFO,
 } from '@outrigger/core';
-import { CALL_OPTIONS, type DirectService, directOf } from '@outrigger/core/internal';
+import {
+  CALL_OPTIONS,
+  type DirectService,
+  directOf,
+  type Outcome,
+  type Settler,
+} from '@outrigger/core/internal';
 import type { HttpAttempt } from './attempt.js';
 import { createHttpChain, type HttpChain } from './chain.js';
 import { createHttpClassifier } from './classify.js';
 import { type HttpClientOptions, resolveTransport, type TransportSettings } from './options.js';
 import { isIdempotentMethod, type OutboundRequest } from './outbound.js';
 import { type EndpointDispatcher, EndpointPools } from './pools.js';
+import { RESPONSE_BODIES } from './response-body.js';
 import { httpTransport } from './transport.js';
 import { registerHeaderName } from './undici-internals.js';
 
@@ -30,15 +37,38 @@ export interface CallOverrides {
 }
 
 /**
- * What both facades share: the chain, the pools, the per-call root context, and the count of
- * calls in flight that `close()` waits for.
+ * One call of a facade (`fetch`, `request`, the interceptor), and the settler its chain tells.
+ * `ClientCore.start` counts it in flight; its outcome uncounts it, then goes to `complete`.
+ */
+export abstract class ClientCall implements Settler<HttpAttempt> {
+  readonly #core: ClientCore;
+  /** The call's root context, set by `ClientCore.start` before the chain runs. */
+  ctx: CallContext | undefined = undefined;
+
+  constructor(core: ClientCore) {
+    this.#core = core;
+  }
+
+  settle(outcome: Outcome<HttpAttempt>): void {
+    this.#core.settled();
+    this.complete(outcome);
+  }
+
+  /** The chain's outcome, once: the facade turns it into what its caller gets. */
+  protected abstract complete(outcome: Outcome<HttpAttempt>): void;
+}
+
+/**
+ * What the facades share: the chain, the pools, and `start`, the one way a call enters: it makes
+ * the call's root context and counts the call in flight until it settles, which `close()` waits
+ * for.
  */
 export class ClientCore {
   readonly service: string;
   readonly settings: TransportSettings;
   readonly chain: HttpChain;
-  /** The chain's direct form: a facade hands it the settler of the promise it returns. */
-  readonly direct: DirectService<OutboundRequest, HttpAttempt>;
+  /** The chain's direct form, told the facade's `ClientCall` as its settler. */
+  readonly #direct: DirectService<OutboundRequest, HttpAttempt>;
   /** The client's own pools; undefined for the interceptor, whose attempts go downstream. */
   readonly pools: EndpointPools | undefined;
   readonly #unsubscribe: Disposer | undefined;
@@ -54,9 +84,9 @@ export class ClientCore {
     const draft = resolveTransport(options, undefined);
     const pools = downstream ? undefined : new EndpointPools(draft);
     const classifier = createHttpClassifier(draft.classifyResponse);
-    const transport = httpTransport((downstream ?? pools)!, draft);
+    const transport = httpTransport((downstream ?? pools)!, draft, RESPONSE_BODIES);
     this.chain = createHttpChain(options, transport, classifier);
-    this.direct = directOf(this.chain.call);
+    this.#direct = directOf(this.chain.call);
     this.service = this.chain.config.service;
     const total = this.chain.config.timeout ? this.chain.config.timeout.totalMs : undefined;
     this.#totalMs = total;
@@ -71,10 +101,25 @@ export class ClientCore {
   }
 
   /**
-   * The root context of one call; counts the call in flight until `settled()`. `abortable` gives
-   * the call a token of its own for a caller that aborts it without a signal (the interceptor).
+   * Starts one call: its root context (set on `call.ctx`), counted in flight until `call` is
+   * settled. `abortable` gives the call a token of its own for a caller that aborts it without a
+   * signal (the interceptor). Throws, before anything is counted or sent, for a closed client
+   * or a bad override.
    */
-  context(
+  start(
+    call: ClientCall,
+    req: OutboundRequest,
+    signal: AbortSignal | null | undefined,
+    o: CallOverrides | undefined,
+    abortable = false,
+  ): void {
+    const ctx = this.#context(req, signal, o, abortable);
+    call.ctx = ctx;
+    this.#inFlight++;
+    this.#direct(req, ctx, call);
+  }
+
+  #context(
     req: OutboundRequest,
     signal: AbortSignal | null | undefined,
     o: CallOverrides | undefined,
@@ -108,12 +153,7 @@ export class ClientCore {
     }
     // The total deadline the chain will set, for the body that outlives the chain (decision 0043).
     if (this.#totalMs !== undefined) req.holdTo(ctx, o?.timeout ?? this.#totalMs, this.#perTry);
-    this.#inFlight++;
     return ctx;
-  }
-
-  call(req: OutboundRequest, ctx: CallContext): Promise<HttpAttempt> {
-    return this.chain.call(req, ctx);
   }
 
   /** The call's chain settled (its body may still be streaming; the pools wait for that). */

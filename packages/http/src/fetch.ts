@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { FaultInjectedError, isOutriggerError } from '@outrigger/core';
+import { type Outcome, type PromiseHolder, promiseFor } from '@outrigger/core/internal';
 import { type RequestInit, Response } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import { type PreparedBody, prepareBody } from './body.js';
-import type { CallOverrides, ClientCore } from './client-core.js';
+import { type CallOverrides, ClientCall, type ClientCore } from './client-core.js';
 import { FetchBodySource } from './fetch-body.js';
 import { flattenHeaders, type HeadersLike, headerValue, OutboundRequest } from './outbound.js';
 import { resolveTarget } from './target.js';
@@ -64,15 +65,16 @@ export async function fetchVia(
     prepared.replayable,
     init?.routeHeaders,
   );
-  const ctx = core.context(req, signal, init);
+  const call = new FetchCall(core);
+  const settled = promiseFor(call);
+  core.start(call, req, signal, init);
+  const ctx = call.ctx!;
   let attempt: HttpAttempt;
   try {
-    attempt = await core.call(req, ctx);
+    attempt = await settled;
   } catch (error) {
     if (signal) ctx.cancellation.dispose();
     return responseForFailure(error, signal);
-  } finally {
-    core.settled();
   }
   if (init?.redirect === 'error' && REDIRECTS.has(attempt.statusCode)) {
     attempt.discard();
@@ -82,6 +84,22 @@ export async function fetchVia(
     });
   }
   return toResponse(attempt, method, signal ? ctx.cancellation : undefined);
+}
+
+/** One `fetch` call: the chain's outcome settles the promise `fetchVia` awaits. */
+class FetchCall extends ClientCall implements PromiseHolder<HttpAttempt> {
+  #resolve: ((attempt: HttpAttempt) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+
+  settlers(resolve: (attempt: HttpAttempt) => void, reject: (error: unknown) => void): void {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  protected complete(outcome: Outcome<HttpAttempt>): void {
+    if (outcome.ok) this.#resolve!(outcome.value);
+    else this.#reject!(outcome.error);
+  }
 }
 
 function toResponse(

@@ -1,13 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  type CallContext,
-  type EffectiveConfig,
-  type Endpoint,
-  FaultInjectedError,
-} from '@outrigger/core';
+import { type EffectiveConfig, type Endpoint, FaultInjectedError } from '@outrigger/core';
+import type { Outcome } from '@outrigger/core/internal';
 import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { type BodySink, type HttpAttempt, NO_HEADERS } from './attempt.js';
-import { ClientCore } from './client-core.js';
+import { ClientCall, ClientCore } from './client-core.js';
 import { FAULT_HEADER } from './fetch.js';
 import type { HttpClientOptions } from './options.js';
 import { flattenHeaders, type HeadersLike, OutboundRequest } from './outbound.js';
@@ -59,7 +55,7 @@ export function outriggerInterceptor(options: HttpClientOptions): OutriggerInter
         replayable,
       );
       req.next = dispatch;
-      new InterceptedCall(core, handler as Dispatcher.DispatchHandler).start(req);
+      new InterceptedCall(core, handler as Dispatcher.DispatchHandler).start(core, req);
       return true;
     };
   return Object.assign(interceptor, {
@@ -80,31 +76,30 @@ function targets(origin: string | URL | undefined, host: string): boolean {
 }
 
 /** One intercepted request: the caller's handler sees one controller across all attempts. */
-class InterceptedCall implements Dispatcher.DispatchController, BodySink {
-  readonly #core: ClientCore;
+class InterceptedCall extends ClientCall implements Dispatcher.DispatchController, BodySink {
   readonly #handler: Dispatcher.DispatchHandler;
-  #ctx: CallContext | undefined;
   #attempt: HttpAttempt | undefined;
   #paused = false;
   #reason: Error | null = null;
 
   constructor(core: ClientCore, handler: Dispatcher.DispatchHandler) {
-    this.#core = core;
+    super(core);
     this.#handler = handler;
   }
 
-  start(req: InterceptedRequest): void {
+  start(core: ClientCore, req: InterceptedRequest): void {
+    // The caller's handler hears of the start first: an outcome may come before start returns.
+    this.#handler.onRequestStart?.(this, {});
     try {
-      this.#ctx = this.#core.context(req, undefined, undefined, true);
+      core.start(this, req, undefined, undefined, true);
     } catch (error) {
       this.#handler.onResponseError?.(this, error as Error);
-      return;
     }
-    this.#handler.onRequestStart?.(this, {});
-    this.#core.call(req, this.#ctx).then(
-      (attempt) => this.#respond(attempt),
-      (error: unknown) => this.#fail(error),
-    );
+  }
+
+  protected complete(outcome: Outcome<HttpAttempt>): void {
+    if (outcome.ok) this.#respond(outcome.value);
+    else this.#fail(outcome.error);
   }
 
   get aborted(): boolean {
@@ -119,7 +114,7 @@ class InterceptedCall implements Dispatcher.DispatchController, BodySink {
   abort(reason: Error): void {
     if (this.#reason) return;
     this.#reason = reason;
-    this.#ctx?.cancellation.abort(reason);
+    this.ctx?.cancellation.abort(reason);
     this.#attempt?.abortWire(reason);
   }
   pause(): void {
@@ -143,7 +138,6 @@ class InterceptedCall implements Dispatcher.DispatchController, BodySink {
   }
 
   #respond(attempt: HttpAttempt): void {
-    this.#core.settled();
     if (this.#reason) {
       attempt.discard();
       return;
@@ -154,7 +148,6 @@ class InterceptedCall implements Dispatcher.DispatchController, BodySink {
   }
 
   #fail(error: unknown): void {
-    this.#core.settled();
     if (error instanceof FaultInjectedError && !this.#reason) {
       this.#handler.onResponseStart?.(this, error.status, { [FAULT_HEADER]: 'abort' }, '');
       this.#handler.onResponseEnd?.(this, {});

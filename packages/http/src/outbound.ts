@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { CallContext, RequestInfo, TimeoutKind } from '@outrigger/core';
-import type { BodySinks } from './attempt.js';
 
 /** What undici can send as a body. */
 export type WireBody = string | Buffer | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
@@ -33,8 +32,8 @@ export class OutboundRequest implements RequestInfo {
   readonly routeHeaders: Readonly<Record<string, string>> | undefined;
   /** A streamed body can go out once; set by the transport when an attempt takes it. */
   bodyTaken = false;
-  /** Set by a facade that wants each attempt's body in a sink from its head on (`request()`). */
-  bodySinks: BodySinks | undefined = undefined;
+  /** Each attempt's body goes into a sink from its head on (`request()`; see `BodySinks`). */
+  bodyAtHead = false;
   /**
    * The call's total deadline (absolute, on the call's clock), set when the call starts: it
    * bounds the winning attempt's body, which the chain's timers no longer watch (decision 0043).

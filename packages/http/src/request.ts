@@ -1,16 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type Cancellation, FaultInjectedError, isOutriggerError } from '@outrigger/core';
-import {
-  type Outcome,
-  type PromiseHolder,
-  promiseFor,
-  type Settler,
-} from '@outrigger/core/internal';
+import { type Outcome, type PromiseHolder, promiseFor } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
-import type { BodySinks, HttpAttempt } from './attempt.js';
+import type { HttpAttempt } from './attempt.js';
 import { prepareBody } from './body.js';
-import type { CallOverrides, ClientCore } from './client-core.js';
+import { type CallOverrides, ClientCall, type ClientCore } from './client-core.js';
 import { FAULT_HEADER } from './fetch.js';
 import { flattenHeaders, type HeadersLike, NO_HEADERS, OutboundRequest } from './outbound.js';
 import { emptyBody, ResponseBody } from './response-body.js';
@@ -40,7 +35,7 @@ export interface ResponseData {
  *
  * One per client. A call is one `PendingRequest`, the settler its chain tells directly.
  */
-export class RequestFacade implements BodySinks {
+export class RequestFacade {
   readonly #core: ClientCore;
 
   constructor(core: ClientCore) {
@@ -53,11 +48,6 @@ export class RequestFacade implements BodySinks {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  /** Each attempt's body goes into undici's BodyReadable from its head on. */
-  sinkFor(attempt: HttpAttempt): ResponseBody {
-    return new ResponseBody(attempt, attempt.request.method === 'HEAD');
   }
 
   #start(input: string | URL, options: RequestOptions | undefined): Promise<ResponseData> {
@@ -94,17 +84,11 @@ export class RequestFacade implements BodySinks {
   }
 
   #send(req: OutboundRequest, options: RequestOptions | undefined): Promise<ResponseData> {
-    const core = this.#core;
-    req.bodySinks = this;
+    req.bodyAtHead = true;
     const signal = options?.signal ?? undefined;
-    const ctx = core.context(req, signal, options);
-    const call = new PendingRequest(
-      core,
-      signal,
-      signal === undefined ? undefined : ctx.cancellation,
-    );
+    const call = new PendingRequest(this.#core, signal);
     const promise = promiseFor(call);
-    core.direct(req, ctx, call);
+    this.#core.start(call, req, signal, options);
     return promise;
   }
 }
@@ -114,21 +98,14 @@ export class RequestFacade implements BodySinks {
  * settles the caller's promise with no promise reaction of its own (decision 0041). A call with
  * a signal keeps its cancellation wired to the body, and drops it on failure.
  */
-class PendingRequest implements Settler<HttpAttempt>, PromiseHolder<ResponseData> {
-  readonly #core: ClientCore;
+class PendingRequest extends ClientCall implements PromiseHolder<ResponseData> {
   readonly #signal: AbortSignal | undefined;
-  readonly #cancellation: Cancellation | undefined;
   #resolve: ((value: ResponseData) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
 
-  constructor(
-    core: ClientCore,
-    signal: AbortSignal | undefined,
-    cancellation: Cancellation | undefined,
-  ) {
-    this.#core = core;
+  constructor(core: ClientCore, signal: AbortSignal | undefined) {
+    super(core);
     this.#signal = signal;
-    this.#cancellation = cancellation;
   }
 
   settlers(resolve: (value: ResponseData) => void, reject: (error: unknown) => void): void {
@@ -136,14 +113,13 @@ class PendingRequest implements Settler<HttpAttempt>, PromiseHolder<ResponseData
     this.#reject = reject;
   }
 
-  settle(outcome: Outcome<HttpAttempt>): void {
-    this.#core.settled();
-    if (!outcome.ok) this.#cancellation?.dispose();
+  protected complete(outcome: Outcome<HttpAttempt>): void {
+    // A caller's signal stays wired to the body until it ends; without one there is nothing to do.
+    const cancellation = this.#signal === undefined ? undefined : this.ctx!.cancellation;
+    if (!outcome.ok) cancellation?.dispose();
     try {
       this.#resolve!(
-        outcome.ok
-          ? toData(outcome.value, this.#cancellation)
-          : failed(outcome.error, this.#signal),
+        outcome.ok ? toData(outcome.value, cancellation) : failed(outcome.error, this.#signal),
       );
     } catch (thrown) {
       this.#reject!(thrown);

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AbortListener, Cancellation } from '@outrigger/core';
-import { type BodySink, type HttpAttempt, NO_HEADERS } from './attempt.js';
+import { type BodySink, type BodySinks, type HttpAttempt, NO_HEADERS } from './attempt.js';
 import { BodyReadable, type BodyReadableType } from './undici-internals.js';
 
 function noop(): void {}
@@ -85,3 +85,8 @@ export function emptyBody(): BodyReadableType {
   body.push(null);
   return body;
 }
+
+/** The sinks of `request()`: each attempt's body is a `ResponseBody` from its head on. */
+export const RESPONSE_BODIES: BodySinks = {
+  sinkFor: (attempt) => new ResponseBody(attempt, attempt.request.method === 'HEAD'),
+};

@@ -6,7 +6,7 @@ import {
   honoursCancellation,
 } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
-import { HttpAttempt } from './attempt.js';
+import { type BodySinks, HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';
 import type { OutboundRequest } from './outbound.js';
 import type { EndpointDispatcher } from './pools.js';
@@ -25,6 +25,7 @@ const TIMER_STEP_MS = 1_000;
 export function httpTransport(
   dispatcher: EndpointDispatcher,
   settings: TransportSettings,
+  sinks?: BodySinks,
 ): Service<OutboundRequest, HttpAttempt> {
   const deadlineHeader = settings.deadlineHeader;
   // An abort rejects the attempt at once (`HttpAttempt.onAbort`), so deadlines need not race it.
@@ -49,7 +50,7 @@ export function httpTransport(
     // One clock read per attempt (~60 ns), shared by the deadline header and undici's timers.
     const remaining =
       ctx.deadline === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : ctx.remainingMs();
-    const attempt = new HttpAttempt(ctx, req, settler);
+    const attempt = new HttpAttempt(ctx, req, settler, req.bodyAtHead ? sinks : undefined);
     attempt.listen();
     try {
       const options = dispatchOptions(req, ctx.deadline, remaining, deadlineHeader);
