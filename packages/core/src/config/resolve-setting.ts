@@ -1,0 +1,81 @@
+import { ConfigInvalidError } from '../errors/errors.js';
+import { DEFAULT_SCOPE, variableName } from './env.js';
+import type { ClientOptions } from './options.js';
+import { checkEnvText, INVALID, type SettingDef } from './setting.js';
+
+export type SettingSource =
+  | { readonly kind: 'default' }
+  | { readonly kind: 'env'; readonly variable: string }
+  | { readonly kind: 'code'; readonly option: string };
+
+export interface ResolvedSetting {
+  readonly def: SettingDef;
+  readonly value: unknown;
+  readonly source: SettingSource;
+}
+
+/**
+ * One setting's value and where it came from, by precedence (lowest first): built-in default <
+ * `OUTRIGGER_DEFAULT_*` < code < `OUTRIGGER_<SERVICE>_*`. Each later source that is present
+ * replaces the value; a present but invalid one throws rather than falling back.
+ */
+export function resolveSetting(
+  def: SettingDef,
+  options: ClientOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  scope: string,
+  service: string,
+): ResolvedSetting {
+  let value: unknown = def.default;
+  let source: SettingSource = { kind: 'default' };
+
+  const fromEnv = (variable: string) => {
+    const raw = env[variable];
+    if (raw === undefined) return;
+    const unclean = checkEnvText(raw);
+    const parsed = unclean === undefined ? def.parseEnv(raw) : INVALID;
+    if (parsed === INVALID) {
+      const hint = unclean ?? (def.envForm && `Write it as ${def.envForm}`);
+      throw new ConfigInvalidError({
+        setting: variable,
+        value: raw,
+        expected: def.expected,
+        ...(hint ? { hint } : {}),
+      });
+    }
+    value = parsed;
+    source = { kind: 'env', variable };
+  };
+
+  fromEnv(variableName(DEFAULT_SCOPE, def.env));
+  const code = readCode(def, options);
+  if (code !== undefined) {
+    const option = def.path.join('.');
+    const isObjectValue = def.acceptsObject && typeof code === 'object' && !Array.isArray(code);
+    if (!isObjectValue && !def.schema.safeParse(code).success) {
+      throw new ConfigInvalidError({
+        setting: `${service}: option ${option}`,
+        value: Array.isArray(code) ? JSON.stringify(code) : code,
+        expected: def.expected,
+      });
+    }
+    value = code;
+    source = { kind: 'code', option };
+  }
+  fromEnv(variableName(scope, def.env));
+  return { def, value, source };
+}
+
+/** The code value at the setting's path; for a section switch, `false` or `true` if given. */
+function readCode(def: SettingDef, options: ClientOptions): unknown {
+  let node: unknown = options;
+  for (let i = 0; i < def.path.length; i++) {
+    const key = def.path[i]!;
+    node = (node as Record<string, unknown>)[key];
+    if (node === undefined) return undefined;
+    const isSwitch = def.section !== undefined && def.path.length === 1;
+    if (i === 0 && isSwitch) return node !== false;
+    if (i === 0 && def.section !== undefined && node === false) return undefined;
+  }
+  return node;
+}
