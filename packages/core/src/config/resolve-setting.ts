@@ -1,7 +1,8 @@
 import { ConfigInvalidError } from '../errors/errors.js';
 import { DEFAULT_SCOPE, variableName } from './env.js';
+import { checkEnvText, INVALID } from './env-text.js';
 import type { ClientOptions } from './options.js';
-import { checkEnvText, INVALID, type SettingDef } from './setting.js';
+import type { SettingDef } from './setting.js';
 
 export type SettingSource =
   | { readonly kind: 'default' }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INVALID, type Invalid, isPlainNumber, parseOnOff } from './env-text.js';
 
 /** The sections a client option can switch off with `false` (or an env `on`/`off`). */
 export type SectionName =
@@ -10,10 +11,6 @@ export type SectionName =
   | 'rateLimit'
   | 'outlierDetection'
   | 'fault';
-
-const INVALID: unique symbol = Symbol('invalid');
-export type Invalid = typeof INVALID;
-export { INVALID };
 
 /**
  * One setting: where it lives in code options (`path`), the suffix of its environment
@@ -45,22 +42,6 @@ export interface SettingDef<T = unknown> {
 
 type Common = { env: string; path: readonly string[]; doc: string; section?: SectionName };
 
-/** Environment numbers are written plainly: no sign, exponent, spaces, or trailing point. */
-const INTEGER = /^\d+$/;
-const DECIMAL = /^\d+(?:\.\d+)?$/;
-
-/**
- * Why an environment value is refused before any setting parses it: surrounding whitespace or
- * a control character (a CR from a Windows-edited .env file, a NUL) means the value is not what
- * the operator sees, so it is an error, not something to trim. Undefined when the text is clean.
- */
-export function checkEnvText(raw: string): string | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-  if (/[\u0000-\u001f\u007f]/.test(raw)) return 'It contains a control character; remove it';
-  if (raw.trim() !== raw) return 'It has spaces around it; remove them';
-  return undefined;
-}
-
 function withSection(common: Common): SectionName | undefined {
   return common.section ?? (common.path.length > 1 ? (common.path[0] as SectionName) : undefined);
 }
@@ -88,7 +69,7 @@ function numberSetting(
       ? 'digits only, such as 250 (no sign, decimal point or exponent)'
       : 'a plain decimal such as 0.25 (no sign or exponent)',
     parseEnv(raw) {
-      if (!(options.integer ? INTEGER : DECIMAL).test(raw)) return INVALID;
+      if (!isPlainNumber(raw, options.integer)) return INVALID;
       const value = Number(raw);
       return schema.safeParse(value).success ? value : INVALID;
     },
@@ -120,9 +101,6 @@ export const percent = (common: Common, defaultValue?: number) =>
     default: defaultValue,
   });
 
-const ON = new Set(['on', 'true', '1', 'yes']);
-const OFF = new Set(['off', 'false', '0', 'no']);
-
 export function onOff(common: Common, defaultValue: boolean): SettingDef<boolean> {
   return {
     ...common,
@@ -130,12 +108,7 @@ export function onOff(common: Common, defaultValue: boolean): SettingDef<boolean
     default: defaultValue,
     expected: 'on or off (also true/false, 1/0, yes/no)',
     schema: z.boolean(),
-    parseEnv(raw) {
-      const text = raw.toLowerCase();
-      if (ON.has(text)) return true;
-      if (OFF.has(text)) return false;
-      return INVALID;
-    },
+    parseEnv: parseOnOff,
     format: (value) => (value ? 'on' : 'off'),
   };
 }
