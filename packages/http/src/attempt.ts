@@ -64,6 +64,10 @@ enum Phase {
 }
 
 /**
+ * (This file runs past 200 lines on purpose: an attempt is one object per request by design,
+ * so its roles as undici handler, cancellation listener, outcome, early-body buffer and body
+ * deadline entry live in one class rather than in five objects per request.)
+ *
  * One HTTP attempt, and all three of: the undici dispatch handler, the listener on the call's
  * cancellation, and the outcome the chain classifies. One object per attempt, no closures: an
  * abort (deadline, caller, hedge loser) reaches the wire through the abort undici hands the
