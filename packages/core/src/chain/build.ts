@@ -26,6 +26,17 @@ export interface ChainParts<Req, Res> {
    */
   readonly transport: Service<Req, Res>;
   readonly classifier?: Classifier<Res>;
+  /**
+   * Wraps the discovery the options name before anything subscribes to it (gRPC's active health
+   * checks hold back endpoints that report NOT_SERVING). The wrapper's `close` closes the inner.
+   */
+  readonly wrapDiscovery?: (discovery: Discovery) => Discovery;
+  /**
+   * Positions this protocol form has no use for, by name (a gRPC interceptor on the user's own
+   * channel has no endpoints to balance: `['route + balancer', 'outlier-detection']`). Without a
+   * balancer, no discovery is built and the transport gets no `ctx.endpoint`.
+   */
+  readonly without?: readonly string[];
   readonly events?: EventBus;
   readonly clock?: Clock;
   readonly random?: () => number;
@@ -68,7 +79,14 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
   const budget = retryOrHedge
     ? new RetryBudget({ ...(config.retry ? config.retry.budget : {}), clock })
     : undefined;
-  const discovery = discoveryFor(config);
+  const without = new Set(parts.without ?? []);
+  for (const name of without) {
+    if (!DEFAULT_CHAIN.some((p) => p.name === name)) {
+      throw new Error(`buildChain: no position named ${name}`);
+    }
+  }
+  const named = without.has('route + balancer') ? NO_DISCOVERY : discoveryFor(config);
+  const discovery = parts.wrapDiscovery ? parts.wrapDiscovery(named) : named;
   const routes = (parts.options as { routes?: readonly Route[] }).routes;
   const context: BuildContext = {
     config,
@@ -87,6 +105,7 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
   const policies: Policy[] = [];
   const names: string[] = [];
   for (const position of DEFAULT_CHAIN) {
+    if (without.has(position.name)) continue;
     const policy = POSITION_BUILDERS[position.name]?.(context);
     if (policy === undefined) continue;
     if (policy !== 'included') policies.push(policy);
@@ -116,6 +135,12 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     },
   };
 }
+
+/** What a chain without a balancer subscribes nothing to. */
+const NO_DISCOVERY: Discovery = {
+  subscribe: () => () => {},
+  close: () => Promise.resolve(),
+};
 
 /** A host:port list becomes a static discovery; a Discovery is used as given. */
 function discoveryFor(config: EffectiveConfig): Discovery {

@@ -12,6 +12,12 @@ interface Slot {
   readonly next: Slot | undefined;
 }
 
+function slotOf<T>(key: ContextKey<T> | undefined, value: T | undefined): Slot | undefined {
+  return key === undefined
+    ? undefined
+    : { key: key as ContextKey<unknown>, value, next: undefined };
+}
+
 /** What the outermost caller may pass instead of a full context. */
 export interface CallInit {
   signal?: AbortSignal | undefined;
@@ -70,10 +76,11 @@ export class CallContext {
 
   /**
    * The context of a new logical call. An inbound request's deadline (see `runWithInbound`)
-   * caps it; a caller's signal is adopted without creating a new one.
+   * caps it; a caller's signal is adopted without creating a new one. `key` and `value` as for
+   * `entry`.
    */
-  static root(init: CallInit = NO_INIT): CallContext {
-    return CallContext.#root(init, true, undefined);
+  static root<T>(init: CallInit = NO_INIT, key?: ContextKey<T>, value?: T): CallContext {
+    return CallContext.#root(init, true, slotOf(key, value));
   }
 
   /**
@@ -83,9 +90,7 @@ export class CallContext {
    * the same allocation (a client's request description).
    */
   static entry<T>(init: CallInit = NO_INIT, key?: ContextKey<T>, value?: T): CallContext {
-    const slots: Slot | undefined =
-      key === undefined ? undefined : { key: key as ContextKey<unknown>, value, next: undefined };
-    return CallContext.#root(init, false, slots);
+    return CallContext.#root(init, false, slotOf(key, value));
   }
 
   static #root(init: CallInit, ownToken: boolean, slots: Slot | undefined): CallContext {
