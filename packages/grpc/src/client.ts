@@ -21,9 +21,19 @@ type UnaryMethod<Req, Res> = (
   callback: (error: ServiceError | null, response?: Res) => void,
 ) => ClientUnaryCall;
 
+/** A unary method: it answers through a callback and returns a call that is not a stream. */
+type IsUnary<M> =
+  M extends UnaryMethod<never, unknown>
+    ? M extends (...args: never[]) => infer R
+      ? R extends { read: unknown } | { write: unknown }
+        ? false
+        : true
+      : false
+    : false;
+
 /** `client.unary.X(request, metadata?, options?)`: a unary method as a promise. */
 export type UnaryPromises<T> = {
-  [K in keyof T as T[K] extends UnaryMethod<never, unknown> ? K : never]: T[K] extends UnaryMethod<
+  [K in keyof T as IsUnary<T[K]> extends true ? K : never]: T[K] extends UnaryMethod<
     infer Req,
     infer Res
   >
@@ -36,8 +46,13 @@ type GeneratedMethods<T> = { [K in keyof T as K extends keyof Client ? never : K
 
 /** What `createGrpcClient` returns: the generated client's methods, and Outrigger's. */
 export type OutriggerGrpcClient<T> = GeneratedMethods<T> & {
-  /** Each unary method as a promise: `await client.unary.SayHello({ name })`. */
-  readonly unary: UnaryPromises<T> & Record<string, (...args: unknown[]) => Promise<unknown>>;
+  /**
+   * Each unary method as a promise: `await client.unary.SayHello({ name })`. Typed from a typed
+   * generated client; loosely for proto-loader's untyped constructors.
+   */
+  readonly unary: string extends keyof T
+    ? Record<string, (...args: unknown[]) => Promise<unknown>>
+    : UnaryPromises<T>;
   /** Waits for calls in flight, then closes discovery, health watches and every channel. */
   close(): Promise<void>;
   /** The chain and every setting with where its value came from. */
