@@ -80,10 +80,10 @@ export class GrpcAttempt implements AbortListener {
     const info = req.info;
     const ctx = this.ctx;
     const client: Client = this.#channels.acquire(this.endpoint);
-    // Streaming responses outlive the attempt's own (per-try) deadline once committed: the wire
-    // deadline is then the call's total one, and the per-try timer cuts the attempt before that.
-    const held = info.kind === 'serverStream' || info.kind === 'bidi';
-    const deadline = held && req.deadline < ctx.deadline ? req.deadline : ctx.deadline;
+    // The wire carries the call's total deadline, not a per-try one: the per-try timer cuts the
+    // attempt first with a retryable TIMEOUT, where grpc-js's own DEADLINE_EXCEEDED (a failure,
+    // never retried) could win the race; and a committed stream is held to the total deadline.
+    const deadline = req.deadline < Number.POSITIVE_INFINITY ? req.deadline : ctx.deadline;
     const options: CallOptions =
       req.options === undefined
         ? { deadline: wireDeadline(deadline, ctx) }

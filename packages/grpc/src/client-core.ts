@@ -111,10 +111,11 @@ export class GrpcClientCore {
       REQUEST_INFO,
       req,
     );
-    if (this.#totalMs !== undefined && (info.kind === 'serverStream' || info.kind === 'bidi')) {
-      // A committed stream is held to the call's total deadline on the wire (see GrpcAttempt).
-      req.deadline = Math.min(ctx.deadline, ctx.clock.now() + this.#totalMs);
-    }
+    // The call's total deadline, which every attempt sends on the wire (see GrpcAttempt).
+    req.deadline =
+      this.#totalMs === undefined
+        ? ctx.deadline
+        : Math.min(ctx.deadline, ctx.clock.now() + this.#totalMs);
     this.#inFlight++;
     this.#direct(req, ctx, settler);
     return ctx;

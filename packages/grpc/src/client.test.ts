@@ -293,6 +293,17 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     expect(s!.lastDeadline - Date.now()).toBeLessThanOrEqual(3_050);
   });
 
+  it('retries an attempt cut by its per-try timeout (the wire carries the total deadline)', async () => {
+    const [s] = await servers_(1, { delay: (_m: string, n: number) => (n === 1 ? 3_000 : 0) });
+    const c = client({ discovery: [s!.address], timeout: { totalMs: 2_000, perTryMs: 100 } });
+    const r = await unary(c, 'Say', { text: 'x' });
+    expect(r.error).toBeNull();
+    expect(s!.calls.Say).toBe(2);
+    const onWire = s!.lastDeadline - Date.now();
+    expect(onWire).toBeGreaterThan(1_500);
+    expect(onWire).toBeLessThanOrEqual(2_000);
+  });
+
   it('ends a call that outlives its deadline with DEADLINE_EXCEEDED and the TIMEOUT as cause', async () => {
     const [s] = await servers_(1);
     const c = client({ discovery: [s!.address], timeout: { totalMs: 150 }, retry: false });

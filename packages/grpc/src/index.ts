@@ -6,6 +6,11 @@ export {
 } from './classify.js';
 export { createGrpcClient, type OutriggerGrpcClient, type UnaryPromises } from './client.js';
 export { type HealthGateOptions, healthGate } from './health.js';
+export {
+  type OutriggerInterceptor,
+  type OutriggerInterceptorOptions,
+  outriggerInterceptor,
+} from './interceptor.js';
 export type { CallKind, MethodOptions } from './methods.js';
 export type { GrpcClientOptions } from './options.js';
 export {

@@ -20,8 +20,8 @@ export class GrpcRequest implements RequestInfo {
   /** Client-streaming and bidi calls: what the caller writes, kept for replay while it fits. */
   readonly stream: RequestStream | undefined;
   /**
-   * The total deadline (the chain's `clock` scale): what a streaming response is held to once
-   * an attempt has delivered its first message, as grpc-js's own deadline on the wire.
+   * The call's total deadline (the chain's `clock` scale), which every attempt sends on the wire
+   * as its grpc deadline; a per-try timeout cuts an attempt sooner from our side.
    */
   deadline = Number.POSITIVE_INFINITY;
   /** No attempt may start again: a response message reached the caller, or replay was lost. */

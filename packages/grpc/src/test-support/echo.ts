@@ -34,6 +34,8 @@ export interface Behaviour {
     method: string,
     n: number,
   ): { code: number; details?: string; trailers?: Record<string, string> } | undefined;
+  /** Delay the answer of call `n` (1-based) of `method` by this many ms. */
+  delay?(method: string, n: number): number | undefined;
   /** Server-streaming: fail after this many messages. */
   failStreamAfter?: number;
 }
@@ -88,8 +90,9 @@ export async function startEchoServer(behaviour: Behaviour = {}): Promise<EchoSe
       const f = seen('Say', call);
       if (f) return cb(statusOf(f));
       const answer = () => cb(null, reply(call.request.text, 0));
-      if (call.request.delayMs > 0) {
-        const t = setTimeout(answer, call.request.delayMs);
+      const delayMs = state.behaviour.delay?.('Say', state.calls.Say!) ?? call.request.delayMs;
+      if (delayMs > 0) {
+        const t = setTimeout(answer, delayMs);
         call.on('cancelled', () => {
           clearTimeout(t);
           state.cancelled.Say = (state.cancelled.Say ?? 0) + 1;
