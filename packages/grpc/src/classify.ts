@@ -7,7 +7,7 @@ import {
   REQUEST_INFO,
   type Verdict,
 } from '@outrigger/core';
-import { GrpcStatus } from './status.js';
+import { GrpcStatus, grpcStatusOfHttp } from './status.js';
 
 /** Decides a status before the built-in rules; `undefined` falls through to them. */
 export type StatusClassifier = (
@@ -92,7 +92,7 @@ function isStatus(error: unknown): error is StatusLike {
  * The gRPC classifier. Statuses by `classifyStatus` after the user's `classifyStatus` option; a
  * call that can no longer be replayed (a response message reached the caller, or the request
  * stream outgrew its replay buffer) is never retried nor requeued, whatever the status; an
- * injected fault counts as UNAVAILABLE, so drills exercise retries like the real thing; other
+ * injected abort by the gRPC status its HTTP status maps to (503: UNAVAILABLE, retried); other
  * errors as core judges them.
  */
 export function createGrpcClassifier(custom?: StatusClassifier): Classifier<unknown> {
@@ -106,7 +106,10 @@ export function createGrpcClassifier(custom?: StatusClassifier): Classifier<unkn
   return {
     classifyResult: () => 'success',
     classifyError(error, ctx) {
-      if (error instanceof FaultInjectedError) return notReplayable('retryable', ctx);
+      if (error instanceof FaultInjectedError) {
+        // Judged by the status it pretends, so that drills exercise retries like the real thing.
+        return notReplayable(judge({ code: grpcStatusOfHttp(error.status) }), ctx);
+      }
       if (isStatus(error)) return notReplayable(judge(error), ctx);
       return notReplayable(defaultClassifier.classifyError(error, ctx), ctx);
     },

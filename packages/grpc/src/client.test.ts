@@ -276,6 +276,103 @@ describe('createGrpcClient: placement and retries', () => {
   });
 });
 
+describe('createGrpcClient: hedges, routes and faults', () => {
+  it('hedges a slow unary call to another endpoint and cancels the loser', async () => {
+    const [slow, fast] = await servers_(2);
+    slow!.behaviour = { delay: () => 2_000 };
+    const c = client({
+      discovery: [slow!.address, fast!.address],
+      balancer: 'round-robin',
+      hedge: { delayMs: 30 },
+      outlierDetection: false,
+    });
+    for (let i = 0; i < 4; i++) {
+      const started = performance.now();
+      const r = await unary(c, 'Say', { text: String(i) });
+      expect(r.error).toBeNull();
+      expect(r.value?.peer).toBe(String(fast!.port));
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    expect(slow!.calls.Say).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(slow!.cancelled.Say).toBe(slow!.calls.Say);
+  });
+
+  it('routes by method path to a subset of endpoints chosen by metadata', async () => {
+    const [v1, v2] = await servers_(2);
+    const { endpoint } = await import('@outrigger/core');
+    const discovery = {
+      subscribe: (_s: string, l: { onEndpoints(e: unknown[]): void }) => {
+        l.onEndpoints([
+          endpoint({ host: '127.0.0.1', port: v1!.port, metadata: { version: 'v1' } }),
+          endpoint({ host: '127.0.0.1', port: v2!.port, metadata: { version: 'v2' } }),
+        ]);
+        return () => {};
+      },
+      close: async () => {},
+    };
+    const c = client({
+      discovery,
+      routes: [
+        {
+          match: { path: { exact: '/outrigger.echo.Echo/Charge' } },
+          split: [{ subset: { version: 'v2' }, weight: 1 }],
+        },
+      ],
+    });
+    for (let i = 0; i < 10; i++) {
+      expect((await unary(c, 'Charge', { text: 'c' })).value?.peer).toBe(String(v2!.port));
+      await unary(c, 'Say', { text: 's' });
+    }
+    expect(v1!.calls.Charge).toBeUndefined();
+    expect((v1!.calls.Say ?? 0) + (v2!.calls.Say ?? 0)).toBe(10);
+  });
+
+  it('injects aborts as the gRPC status their HTTP status maps to, with the fault as cause', async () => {
+    const [s] = await servers_(1);
+    const c = client({ discovery: [s!.address], fault: { abort: { percent: 100, status: 403 } } });
+    const r = await unary(c, 'Say', { text: 'x' });
+    expect(r.error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((r.error?.cause as { code?: string } | undefined)?.code).toBe('FAULT_INJECTED');
+    expect(s!.calls.Say).toBeUndefined();
+  });
+});
+
+describe('createGrpcClient: idempotency and health', () => {
+  it("takes the proto's idempotency_level when the client says methods are not idempotent", async () => {
+    const [s] = await servers_(1);
+    s!.behaviour = { fail: (_m, n) => (n === 1 ? { code: grpc.status.UNAVAILABLE } : undefined) };
+    const c = client({ discovery: [s!.address], idempotent: false });
+    // Say is `option idempotency_level = IDEMPOTENT` in echo.proto: retried.
+    expect((await unary(c, 'Say', { text: 'x' })).error).toBeNull();
+    expect(s!.calls.Say).toBe(2);
+    // Charge says nothing: with `idempotent: false`, its UNAVAILABLE is not retried.
+    const charged = await unary(c, 'Charge', { text: 'x' });
+    expect(charged.error?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(s!.calls.Charge).toBe(1);
+  });
+
+  it('sends no new calls to an endpoint whose health watch reports NOT_SERVING, until SERVING', async () => {
+    const [a, b] = await servers_(2);
+    const c = client({
+      discovery: [a!.address, b!.address],
+      healthCheck: true,
+      balancer: 'round-robin',
+    });
+    for (let i = 0; i < 4; i++) await unary(c, 'Say', { text: 'warm' });
+    expect(a!.calls.Say).toBeGreaterThan(0);
+    a!.setHealth(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = a!.calls.Say!;
+    for (let i = 0; i < 10; i++) expect((await unary(c, 'Say', { text: 'x' })).error).toBeNull();
+    expect(a!.calls.Say).toBe(before);
+    a!.setHealth(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 10; i++) await unary(c, 'Say', { text: 'y' });
+    expect(a!.calls.Say).toBeGreaterThan(before);
+  });
+});
+
 describe('createGrpcClient: deadlines, refusals and cancellation', () => {
   it("sends Outrigger's deadline as grpc-timeout, shrunk by the caller's", async () => {
     const [s] = await servers_(1);

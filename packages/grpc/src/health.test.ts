@@ -15,33 +15,12 @@ import {
   encodeHealthCheckRequest,
   encodeHealthCheckResponse,
   HEALTH_CHECK_PATH,
-  HEALTH_WATCH_PATH,
   type HealthCheckRequest,
   type HealthCheckResponse,
   healthGate,
   ServingStatus,
 } from './health.js';
-
-const HEALTH_SERVICE: grpc.ServiceDefinition = {
-  Check: {
-    path: HEALTH_CHECK_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: encodeHealthCheckRequest,
-    requestDeserialize: decodeHealthCheckRequest,
-    responseSerialize: encodeHealthCheckResponse,
-    responseDeserialize: decodeHealthCheckResponse,
-  },
-  Watch: {
-    path: HEALTH_WATCH_PATH,
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: encodeHealthCheckRequest,
-    requestDeserialize: decodeHealthCheckRequest,
-    responseSerialize: encodeHealthCheckResponse,
-    responseDeserialize: decodeHealthCheckResponse,
-  },
-};
+import { HEALTH_SERVICE } from './test-support/health-service.js';
 
 type WatchCall = grpc.ServerWritableStream<HealthCheckRequest, HealthCheckResponse>;
 

@@ -1,4 +1,4 @@
-import { type ErrorCode, isOutriggerError } from '@outrigger/core';
+import { type ErrorCode, FaultInjectedError, isOutriggerError } from '@outrigger/core';
 
 /** gRPC status codes (numbering fixed by the gRPC spec, same as @grpc/grpc-js `status`). */
 export const GrpcStatus = {
@@ -34,7 +34,33 @@ const BY_CODE: Record<ErrorCode, number> = {
   CLIENT_CLOSED: GrpcStatus.CANCELLED,
 };
 
-/** The status a refusal surfaces as (the brief's mapping); undefined for non-Outrigger errors. */
+/**
+ * The status a refusal surfaces as (the brief's mapping); undefined for non-Outrigger errors. An
+ * injected abort carries an HTTP status (FAULT_ABORT_STATUS), mapped as gRPC maps HTTP statuses.
+ */
 export function grpcStatusFor(error: unknown): number | undefined {
-  return isOutriggerError(error) ? BY_CODE[error.code] : undefined;
+  if (!isOutriggerError(error)) return undefined;
+  if (error instanceof FaultInjectedError) return grpcStatusOfHttp(error.status);
+  return BY_CODE[error.code];
+}
+
+/** gRPC's mapping of an HTTP status to a gRPC one (doc/http-grpc-status-mapping.md). */
+export function grpcStatusOfHttp(status: number): number {
+  switch (status) {
+    case 400:
+      return GrpcStatus.INTERNAL;
+    case 401:
+      return GrpcStatus.UNAUTHENTICATED;
+    case 403:
+      return GrpcStatus.PERMISSION_DENIED;
+    case 404:
+      return GrpcStatus.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GrpcStatus.UNAVAILABLE;
+    default:
+      return GrpcStatus.UNKNOWN;
+  }
 }

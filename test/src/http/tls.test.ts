@@ -1,73 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { createHttpClient, type HttpClient } from '@outrigger/http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestPki, type TestPki } from '../support/pki.js';
 import { backend, closeBackends } from './servers.js';
 
-let dir: string;
-const pem: Record<string, string> = {};
-/** A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate. */
+let pki: TestPki;
+let pem: TestPki['pem'];
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'outrigger-tls-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const key = (name: string) =>
-    ssl(
-      'genpkey',
-      '-algorithm',
-      'EC',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-out',
-      `${name}.key`,
-    );
-  key('ca');
-  ssl(
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=outrigger-test-ca',
-  );
-  for (const [name, ext] of [
-    ['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
-    ['client', 'extendedKeyUsage=clientAuth'],
-  ] as const) {
-    key(name);
-    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
-  for (const f of ['ca.crt', 'server.key', 'server.crt', 'client.key', 'client.crt']) {
-    pem[f] = readFileSync(join(dir, f), 'utf8');
-  }
+  pki = makeTestPki();
+  pem = pki.pem;
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.remove());
 
 let clients: HttpClient[] = [];
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { HEALTH_SERVICE } from './health-service.js';
 
 const definition = protoLoader.loadSync(fileURLToPath(new URL('./echo.proto', import.meta.url)), {
   keepCase: false,
@@ -52,6 +53,8 @@ export interface EchoServer {
   /** Deadline grpc-js saw on the last call (ms since epoch, Infinity for none). */
   lastDeadline: number;
   behaviour: Behaviour;
+  /** Serves grpc.health.v1.Health with this status and tells every open watch (1 SERVING, 2 NOT_SERVING). */
+  setHealth(status: number): void;
   /** Stops at once (live calls are cut, like a dead instance). */
   kill(): void;
   close(): Promise<void>;
@@ -152,6 +155,17 @@ export async function startEchoServer(behaviour: Behaviour = {}): Promise<EchoSe
       });
     },
   });
+  let health = 1;
+  const watches = new Set<grpc.ServerWritableStream<unknown, { status: number }>>();
+  server.addService(HEALTH_SERVICE, {
+    Check: (_call: unknown, cb: grpc.sendUnaryData<{ status: number }>) =>
+      cb(null, { status: health }),
+    Watch: (call: grpc.ServerWritableStream<unknown, { status: number }>) => {
+      watches.add(call);
+      call.on('cancelled', () => watches.delete(call));
+      call.write({ status: health });
+    },
+  });
   port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
       error ? reject(error) : resolve(p),
@@ -174,6 +188,10 @@ export async function startEchoServer(behaviour: Behaviour = {}): Promise<EchoSe
     },
     set behaviour(b) {
       state.behaviour = b;
+    },
+    setHealth: (status) => {
+      health = status;
+      for (const call of watches) call.write({ status });
     },
     kill: () => server.forceShutdown(),
     close: () =>

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestPki {
+  /** PEM text by file name: `ca.crt`, `server.key`, `server.crt`, `client.key`, `client.crt`. */
+  readonly pem: Readonly<Record<string, string>>;
+  /** Deletes the directory the files were made in. */
+  remove(): void;
+}
+
+/**
+ * A throwaway CA (P-256, valid two days), a server certificate for localhost and 127.0.0.1, and a
+ * client certificate for mTLS, made with the system's openssl in a temporary directory.
+ */
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'outrigger-tls-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const key = (name: string) =>
+    ssl(
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      `${name}.key`,
+    );
+  key('ca');
+  ssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=outrigger-test-ca',
+  );
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    key(name);
+    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
+    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
+  }
+  const pem: Record<string, string> = {};
+  for (const f of ['ca.crt', 'server.key', 'server.crt', 'client.key', 'client.crt']) {
+    pem[f] = readFileSync(join(dir, f), 'utf8');
+  }
+  return { pem, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
