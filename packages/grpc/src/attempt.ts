@@ -91,6 +91,12 @@ export class GrpcAttempt implements AbortListener {
     const metadata = attemptMetadata(req.metadata);
     ctx.cancellation.add(this);
     let call: SurfaceCall;
+    // grpc-js captures the caller's stack for every call (`new Error()`), to append to a failed
+    // call's error. Here that stack is Outrigger's own frames, never the caller's, and capturing
+    // it through the chain's optimized, inlined frames cost ~15-35 µs a call on this machine:
+    // it is switched off for the synchronous creation of the call only.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
       switch (info.kind) {
         case 'unary':
@@ -143,9 +149,12 @@ export class GrpcAttempt implements AbortListener {
       }
     } catch (error) {
       // grpc-js refused the call before it existed (a closed channel): nothing was sent.
+      Error.stackTraceLimit = stackTraceLimit;
       this.#channels.release(this.endpoint);
       this.#settle(false, error);
       return;
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
     this.#call = call;
     call.on('metadata', (metadata: Metadata) => {

@@ -116,6 +116,9 @@ describe('createGrpcClient: the generated client surface', () => {
     }
     expect(s!.lastMetadata.Say!.get('x-who')).toEqual(['me']);
     expect(await c.unary.Say!({ text: 'promise' })).toMatchObject({ text: 'promise' });
+    // The attempt switches grpc-js's caller-stack capture off around call creation only.
+    expect(Error.stackTraceLimit).toBe(10);
+    expect(new Error('x').stack?.split('\n').length).toBeGreaterThan(1);
     expect(await c.unary.say!({ text: 'alias' }, md)).toMatchObject({ text: 'alias' });
   });
 
