@@ -1,4 +1,5 @@
 import type { Endpoint } from '../discovery/endpoint.js';
+import type { RouteSnapshot } from '../routing/route-data.js';
 import type { Placement } from './placement.js';
 import type { EndpointPool } from './pool.js';
 import type { SubsetEnv } from './subset.js';
@@ -20,6 +21,8 @@ export interface LoadBalancerSnapshot {
   /** Subsets (`version=v2`, `*` for all) balancing over ejected endpoints too. */
   readonly panic: readonly string[];
   readonly routes: readonly string[];
+  /** The routes in force as data (matches and splits), in match order. */
+  readonly routeTable: readonly RouteSnapshot[];
 }
 
 /** A copy of the balancer's state for `inspect()`: debugging and the demo, not the hot path. */
@@ -43,5 +46,6 @@ export function inspect(
       .filter((s) => s.panic)
       .map((s) => s.selector.key || '*'),
     routes: placement.routes.map((r) => r.route.name),
+    routeTable: placement.routes.map((r) => r.route.data),
   };
 }

@@ -2,6 +2,7 @@ import { ConfigInvalidError } from '../errors/errors.js';
 import { resolveFault } from '../fault/options.js';
 import { checkKeys, RouteMatcher } from './match.js';
 import type { CompiledRoute, CompiledSplit, Route } from './route.js';
+import { routeData } from './route-data.js';
 import { EVERY_ENDPOINT, selectorOf } from './selector.js';
 
 /** Validates and compiles routes, naming the first bad option (`routes[1].split[0].weight`). */
@@ -40,10 +41,13 @@ export function compileRoutes(routes: unknown): CompiledRoute[] {
       r.fault === undefined || r.fault === false
         ? r.fault
         : resolveFault(r.fault, `${where}.fault`);
+    const split = compileSplit(r.split, `${where}.split`);
     const compiled: CompiledRoute = {
       name,
       fault,
-      split: compileSplit(r.split, `${where}.split`),
+      split,
+      // After the matcher, which has validated the match this copies.
+      data: routeData(name, r.match, split),
       matches: (info) => matcher.matches(info),
     };
     return Object.freeze(compiled);

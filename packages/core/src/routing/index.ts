@@ -10,4 +10,5 @@ export {
   type RouteMatch,
   type RouteSplit,
 } from './route.js';
+export type { HeaderMatchData, RouteMatchData, RouteSnapshot } from './route-data.js';
 export { EVERY_ENDPOINT, parseSelector, type Selector, selectorOf, selects } from './selector.js';

@@ -1,6 +1,7 @@
 import { contextKey } from '../context/context-key.js';
 import type { RequestInfo } from '../context/request-info.js';
 import type { FaultSpec, ResolvedFault } from '../fault/options.js';
+import type { RouteSnapshot } from './route-data.js';
 import type { Selector } from './selector.js';
 
 /** A header condition: a string is an exact match. Names are matched lower-cased. */
@@ -59,6 +60,8 @@ export interface CompiledSplit {
 
 export interface CompiledRoute extends MatchedRoute {
   readonly split: readonly CompiledSplit[];
+  /** The route as plain data, made at compile time for `client.snapshot()`. */
+  readonly data: RouteSnapshot;
   matches(info: RequestInfo): boolean;
 }
 
