@@ -1,7 +1,10 @@
+// Over the ~200-line aim: the window, the state and `inspect()`, which reads both without
+// moving them, share the private state, so they stay one class.
 import { isFailure, type Verdict } from '../classify/classifier.js';
 import type { EventBus } from '../events/events.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import type {} from './events.js';
+import type { CircuitInspection } from './inspection.js';
 import { type BreakerPolicyOptions, resolveBreakerOptions } from './options.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -34,6 +37,8 @@ export class CircuitBreaker {
   readonly #events: EventBus | undefined;
   #state: BreakerState = 'closed';
   #openedAt = 0;
+  /** What tripped the circuit last (the window is emptied on opening), for `inspect`. */
+  #openedWith: { calls: number; failures: number } | undefined;
   #trialInFlight = false;
   // The window: a ring of per-bucket counts plus running totals, so the open check is O(1).
   readonly #successes: number[] = new Array<number>(BUCKETS).fill(0);
@@ -83,6 +88,40 @@ export class CircuitBreaker {
   retryInMs(): number {
     if (this.#state !== 'open') return 0;
     return Math.max(0, this.#openedAt + this.resetTimeoutMs - this.#clock.now());
+  }
+
+  /**
+   * The state, the window and the last opening, computed from the clock without rotating the
+   * window or moving the state: reading must not emit `breaker.half_opened` or drop buckets,
+   * or what a snapshot shows would depend on when someone looked. Not for the hot path.
+   */
+  inspect(): CircuitInspection {
+    const now = this.#clock.now();
+    const open = this.#state === 'open';
+    const halfOpenAt = open ? this.#openedAt + this.resetTimeoutMs : undefined;
+    let calls = 0;
+    let failures = 0;
+    if (this.#state === 'closed') {
+      // The buckets that `#rotate` would drop at `now` are left out of the totals.
+      const behind = Math.floor(now / this.#bucketMs) - this.#epoch;
+      if (behind < BUCKETS) {
+        calls = this.#successTotal + this.#failureTotal;
+        failures = this.#failureTotal;
+        for (let k = 1; k <= behind; k++) {
+          const b = (this.#bucket + k) % BUCKETS;
+          calls -= this.#successes[b]! + this.#failures[b]!;
+          failures -= this.#failures[b]!;
+        }
+      }
+    }
+    return {
+      state: open && halfOpenAt! <= now ? 'half-open' : this.#state,
+      calls,
+      failures,
+      trialInFlight: this.#trialInFlight,
+      halfOpenAt: halfOpenAt !== undefined && halfOpenAt > now ? halfOpenAt : undefined,
+      lastOpened: this.#openedWith && { at: this.#openedAt, ...this.#openedWith },
+    };
   }
 
   /** Asks to make a call. Closed: no clock read, no allocation. */
@@ -157,7 +196,10 @@ export class CircuitBreaker {
     const from = this.#state;
     this.#state = to;
     const now = this.#clock.now();
-    if (to === 'open') this.#openedAt = now;
+    if (to === 'open') {
+      this.#openedAt = now;
+      this.#openedWith = { calls, failures };
+    }
     // Counts only matter while closed; each closed period starts from an empty window (as
     // Hystrix does), so failures from before the outage cannot re-trip it at once.
     if (from === 'closed') this.#clearWindow();

@@ -1,5 +1,6 @@
 export { type BreakerPermit, type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 export type { BreakerRejectedEvent, BreakerStateChangedEvent } from './events.js';
+export type { CircuitInspection } from './inspection.js';
 export {
   type BreakerPolicyOptions,
   type ResolvedBreakerOptions,
