@@ -12,8 +12,10 @@ import type { Route } from '../routing/route.js';
 import { pipeline } from '../service/pipeline.js';
 import type { EntryService, Policy, Service } from '../service/service.js';
 import { type Clock, systemClock } from '../time/clock.js';
+import type { ClientSnapshot } from './client-snapshot.js';
 import { DEFAULT_CHAIN, describeClient } from './default-chain.js';
 import { type BuildContext, POSITION_BUILDERS } from './positions.js';
+import { takeSnapshot } from './snapshot.js';
 
 export interface ChainParts<Req, Res> {
   /** The user's client options, resolved here against the environment (throws CONFIG_INVALID). */
@@ -56,6 +58,11 @@ export interface Chain<Req, Res> {
   setRoutes(routes: readonly Route[]): void;
   /** What the load balancer knows now: endpoints, load, ejections. */
   inspect(): LoadBalancerSnapshot | undefined;
+  /**
+   * The client's live state as plain data: endpoints, breaker, budget, bulkhead, rate limit and
+   * routes (see `ClientSnapshot` for the rules). Computed on demand; calls pay nothing for it.
+   */
+  snapshot(): ClientSnapshot;
   /** Names of the positions built, outermost first. */
   readonly policies: readonly string[];
   describe(): string;
@@ -101,6 +108,9 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     routes,
     discovery,
     loadBalancer: undefined,
+    breaker: undefined,
+    bulkhead: undefined,
+    rateLimit: undefined,
   };
   const policies: Policy[] = [];
   const names: string[] = [];
@@ -129,6 +139,7 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
       context.loadBalancer.setRoutes(next);
     },
     inspect: () => context.loadBalancer?.inspect(),
+    snapshot: () => takeSnapshot(context),
     close: () => {
       closing ??= Promise.all(closers.map((close) => close())).then(() => discovery.close());
       return closing;

@@ -1,4 +1,13 @@
 export { buildChain, type Chain, type ChainParts } from './build.js';
+export type {
+  BalancerSnapshot,
+  BreakerSnapshot,
+  BudgetSnapshot,
+  BulkheadSnapshot,
+  ClientSnapshot,
+  EndpointSnapshot,
+  RateLimitSnapshot,
+} from './client-snapshot.js';
 export {
   type ChainPosition,
   DEFAULT_CHAIN,

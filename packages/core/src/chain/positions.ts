@@ -1,6 +1,8 @@
 import { type LoadBalancerPolicy, loadBalancer } from '../balancer/policy.js';
+import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { breaker } from '../breaker/policy.js';
 import type { RetryBudget } from '../budget/retry-budget.js';
+import type { Bulkhead } from '../bulkhead/bulkhead.js';
 import { bulkhead } from '../bulkhead/policy.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { EffectiveConfig } from '../config/options.js';
@@ -10,6 +12,7 @@ import type { EventBus } from '../events/events.js';
 import { fault } from '../fault/policy.js';
 import { hedge } from '../hedge/policy.js';
 import { rateLimit } from '../rate-limit/policy.js';
+import type { TokenBucket } from '../rate-limit/token-bucket.js';
 import { retry } from '../retry/policy.js';
 import type { Route } from '../routing/route.js';
 import type { Policy } from '../service/service.js';
@@ -34,6 +37,11 @@ export interface BuildContext {
   readonly discovery: Discovery;
   /** Set by the balancer position. */
   loadBalancer: LoadBalancerPolicy | undefined;
+  // Set by their positions when on, so that `chain.snapshot()` can read their state: kept
+  // once at build time, so no call does anything for the snapshot's sake.
+  breaker: CircuitBreaker | undefined;
+  bulkhead: Bulkhead | undefined;
+  rateLimit: TokenBucket | undefined;
 }
 
 /**
@@ -78,26 +86,37 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
     config.timeout && config.timeout.perTryMs !== undefined
       ? timeout({ perTryMs: config.timeout.perTryMs, events, service })
       : undefined,
-  breaker: ({ config, service, classifier, events, clock }) =>
-    config.breaker ? breaker({ ...config.breaker, service, classifier, events, clock }) : undefined,
-  bulkhead: ({ config, service, classifier, events, clock }) =>
-    config.bulkhead
-      ? bulkhead({
-          maxConcurrent: config.bulkhead.maxConcurrent,
-          maxQueue: config.bulkhead.maxQueue,
-          ...(config.bulkhead.queueTimeoutMs !== undefined
-            ? { queueTimeoutMs: config.bulkhead.queueTimeoutMs }
-            : {}),
-          service,
-          classifier,
-          events,
-          clock,
-        })
-      : undefined,
-  'rate-limit': ({ config, service, classifier, events, clock }) =>
-    config.rateLimit
-      ? rateLimit({ ...config.rateLimit, service, classifier, events, clock })
-      : undefined,
+  breaker: (b) => {
+    const { config, service, classifier, events, clock } = b;
+    if (!config.breaker) return undefined;
+    const policy = breaker({ ...config.breaker, service, classifier, events, clock });
+    b.breaker = policy.circuit;
+    return policy;
+  },
+  bulkhead: (b) => {
+    const { config, service, classifier, events, clock } = b;
+    if (!config.bulkhead) return undefined;
+    const policy = bulkhead({
+      maxConcurrent: config.bulkhead.maxConcurrent,
+      maxQueue: config.bulkhead.maxQueue,
+      ...(config.bulkhead.queueTimeoutMs !== undefined
+        ? { queueTimeoutMs: config.bulkhead.queueTimeoutMs }
+        : {}),
+      service,
+      classifier,
+      events,
+      clock,
+    });
+    b.bulkhead = policy.bulkhead;
+    return policy;
+  },
+  'rate-limit': (b) => {
+    const { config, service, classifier, events, clock } = b;
+    if (!config.rateLimit) return undefined;
+    const policy = rateLimit({ ...config.rateLimit, service, classifier, events, clock });
+    b.rateLimit = policy.bucket;
+    return policy;
+  },
   'route + balancer': (b) => {
     const { config } = b;
     const policy = loadBalancer({
