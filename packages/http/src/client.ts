@@ -1,4 +1,4 @@
-import type { EffectiveConfig, EventBus } from '@outrigger/core';
+import type { ClientSnapshot, EffectiveConfig, EventBus } from '@outrigger/core';
 import type { Response } from 'undici';
 import { ClientCore } from './client-core.js';
 import { type FetchInit, fetchVia, type RequestLike } from './fetch.js';
@@ -18,6 +18,12 @@ export interface HttpClient {
   close(): Promise<void>;
   /** The chain and every setting with where its value came from. */
   describe(): string;
+  /**
+   * Live state as plain JSON-safe data: endpoints (in flight, EWMA latency, ejections), the
+   * breaker and its window, the budget, the bulkhead, the rate limit and the routes. Computed
+   * when called; calls pay nothing for it. Positions that are off are `false`.
+   */
+  snapshot(): ClientSnapshot;
   readonly config: EffectiveConfig;
   /** Policy events (`retry.scheduled`, `breaker.opened`, ...), for telemetry or your own use. */
   readonly events: EventBus;
@@ -36,6 +42,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     request: (input, requestOptions) => requests.request(input, requestOptions),
     close: () => core.close(),
     describe: () => core.chain.describe(),
+    snapshot: () => core.chain.snapshot(),
     config: core.chain.config,
     events: core.chain.events,
   };
