@@ -1,5 +1,5 @@
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
-import type { EffectiveConfig, EventBus } from '@outrigger/core';
+import type { ClientSnapshot, EffectiveConfig, EventBus } from '@outrigger/core';
 import { readArguments } from './arguments.js';
 import { GrpcClientCore } from './client-core.js';
 import type { MethodInfo } from './methods.js';
@@ -57,6 +57,12 @@ export type OutriggerGrpcClient<T> = GeneratedMethods<T> & {
   close(): Promise<void>;
   /** The chain and every setting with where its value came from. */
   describe(): string;
+  /**
+   * Live state as plain JSON-safe data: endpoints (in flight, EWMA latency, ejections), the
+   * breaker and its window, the budget, the bulkhead, the rate limit and the routes. Computed
+   * when called; calls pay nothing for it. Positions that are off are `false`.
+   */
+  snapshot(): ClientSnapshot;
   readonly config: EffectiveConfig;
   /** Policy events (`retry.scheduled`, `breaker.opened`, ...). */
   readonly events: EventBus;
@@ -90,6 +96,7 @@ export function createGrpcClient<C extends abstract new (...args: never[]) => ob
     unary: { value: Object.freeze(unary), enumerable: false },
     close: { value: () => core.close(), enumerable: false },
     describe: { value: () => core.chain.describe(), enumerable: false },
+    snapshot: { value: () => core.chain.snapshot(), enumerable: false },
     config: { value: core.chain.config, enumerable: false },
     events: { value: core.chain.events, enumerable: false },
     openChannels: { get: () => core.channels.size, enumerable: false },
