@@ -17,6 +17,7 @@ import { attemptMetadata } from './metadata-propagation.js';
 import type { GrpcRequest } from './request.js';
 import { fromStatus } from './service-error.js';
 import { GrpcStatus } from './status.js';
+import { suitsTheChannel, UnaryWireCall, type UnaryWireListener } from './unary-wire.js';
 
 /** What a committed streaming attempt hands its messages and its end to (the caller's stream). */
 export interface ResponseReceiver {
@@ -26,7 +27,11 @@ export interface ResponseReceiver {
   responsesEnded(status: StatusObject, error: ServiceError | undefined): void;
 }
 
-type SurfaceCall = ClientUnaryCall | ClientReadableStream<unknown> | ClientWritableStream<Buffer>;
+type SurfaceCall =
+  | ClientUnaryCall
+  | ClientReadableStream<unknown>
+  | ClientWritableStream<Buffer>
+  | UnaryWireCall;
 
 const identity = (bytes: Buffer): Buffer => bytes;
 const ignore = (): void => {};
@@ -39,7 +44,7 @@ const ignore = (): void => {};
  * comes first. Until it settles the attempt listens on the context's cancellation (a deadline,
  * a hedge's loss, the caller's `cancel()`), which cancels the call on the wire.
  */
-export class GrpcAttempt implements AbortListener {
+export class GrpcAttempt implements AbortListener, UnaryWireListener {
   readonly ctx: CallContext;
   readonly request: GrpcRequest;
   readonly endpoint: Endpoint;
@@ -100,6 +105,19 @@ export class GrpcAttempt implements AbortListener {
     try {
       switch (info.kind) {
         case 'unary':
+          if (suitsTheChannel(req.options)) {
+            const wire = new UnaryWireCall(
+              client,
+              info.path,
+              options.deadline!,
+              req.options,
+              info.deserialize,
+              this,
+            );
+            this.#call = wire;
+            wire.send(metadata, req.message!);
+            return;
+          }
           call = client.makeUnaryRequest(
             info.path,
             identity,
@@ -242,6 +260,15 @@ export class GrpcAttempt implements AbortListener {
       this.commit();
       this.#settle(true, undefined);
     }
+  }
+
+  wireMetadata(metadata: Metadata): void {
+    this.metadata = metadata;
+  }
+
+  wireEnded(error: ServiceError | undefined, value: unknown, status: StatusObject): void {
+    this.#answer(error, value);
+    this.#onStatus(status);
   }
 
   #answer(error: ServiceError | undefined, value: unknown): void {
