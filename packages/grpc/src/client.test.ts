@@ -8,6 +8,7 @@ import {
   type EchoServer,
   startEchoServer,
 } from './test-support/echo.js';
+import { eventually } from './test-support/eventually.js';
 
 type Echo = OutriggerGrpcClient<Record<string, unknown>>;
 type Fn = (...args: unknown[]) => unknown;
@@ -294,11 +295,10 @@ describe('createGrpcClient: hedges, routes and faults', () => {
       const r = await unary(c, 'Say', { text: String(i) });
       expect(r.error).toBeNull();
       expect(r.value?.peer).toBe(String(fast!.port));
-      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(performance.now() - started).toBeLessThan(1_500);
     }
     expect(slow!.calls.Say).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(slow!.cancelled.Say).toBe(slow!.calls.Say);
+    await eventually(() => expect(slow!.cancelled.Say).toBe(slow!.calls.Say));
   });
 
   it('routes by method path to a subset of endpoints chosen by metadata', async () => {
@@ -364,13 +364,17 @@ describe('createGrpcClient: idempotency and health', () => {
     });
     for (let i = 0; i < 4; i++) await unary(c, 'Say', { text: 'warm' });
     expect(a!.calls.Say).toBeGreaterThan(0);
+    const endpoints = () => {
+      const balancer = c.snapshot().balancer;
+      return balancer === false ? [] : balancer.endpoints;
+    };
     a!.setHealth(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => expect(endpoints()).toHaveLength(1));
     const before = a!.calls.Say!;
     for (let i = 0; i < 10; i++) expect((await unary(c, 'Say', { text: 'x' })).error).toBeNull();
     expect(a!.calls.Say).toBe(before);
     a!.setHealth(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => expect(endpoints()).toHaveLength(2));
     for (let i = 0; i < 10; i++) await unary(c, 'Say', { text: 'y' });
     expect(a!.calls.Say).toBeGreaterThan(before);
   });
@@ -476,8 +480,7 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     expect(r.error?.code).toBe(grpc.status.CANCELLED);
     expect(r.error?.details).toBe('Cancelled on client');
     expect(s!.calls.Say).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(s!.cancelled.Say).toBe(1);
+    await eventually(() => expect(s!.cancelled.Say).toBe(1));
 
     const stream = (c.Count as Fn)({
       text: 'n',

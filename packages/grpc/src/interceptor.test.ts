@@ -294,7 +294,8 @@ describe('outriggerInterceptor: unary calls', () => {
     const started = performance.now();
     const { error } = await unary(client, {}, { deadline: Date.now() + 100 }).result;
     expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Far below the 10 s total: the short deadline ended it (loose for a loaded CI machine).
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(backend.deadlines[0]).toBeLessThanOrEqual(100);
   });
 
@@ -326,7 +327,8 @@ describe('outriggerInterceptor: unary calls', () => {
     // which of the two ends the inner call first is a race (as in grpc-js itself).
     const { error } = await inner;
     expect([grpc.status.DEADLINE_EXCEEDED, grpc.status.CANCELLED]).toContain(error?.code);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Far below the 10 s total: the short deadline ended it (loose for a loaded CI machine).
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(backend.deadlines[1]).toBeLessThanOrEqual(150);
     await outer.result;
   });
