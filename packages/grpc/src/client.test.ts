@@ -462,6 +462,33 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     void dead;
   });
 
+  it('ends a call whose reply will not parse with INTERNAL, and its neighbours go on', async () => {
+    // A server whose Say answers bytes that are not an EchoReply (a truncated varint).
+    const server = new grpc.Server();
+    const say = EchoClient.service.Say!;
+    server.addService(
+      { Say: { ...say, responseSerialize: () => Buffer.from([0x10, 0xff]) } },
+      { Say: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}) },
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    const [good] = await servers_(1);
+    const garbage = client({ service: 'garbage', discovery: [`127.0.0.1:${port}`] });
+    const neighbour = client({ service: 'neighbour', discovery: [good!.address] });
+    const [broken, fine] = await Promise.all([
+      unary(garbage, 'Say', { text: 'x' }),
+      unary(neighbour, 'Say', { text: 'y' }),
+    ]);
+    expect(broken.error?.code).toBe(grpc.status.INTERNAL);
+    expect(broken.error?.details).toMatch(/Response message parsing error/);
+    expect(fine.error).toBeNull();
+    expect(garbage.snapshot().bulkhead).toMatchObject({ inFlight: 0 });
+    server.forceShutdown();
+  });
+
   it('cancel() ends the call with CANCELLED and cancels it on the wire', async () => {
     const [s] = await servers_(1);
     const c = client({ discovery: [s!.address] });
