@@ -5,6 +5,7 @@
  * `@outrigger/core`, and composes with the built-ins without any of this.
  */
 
+export { noEndpointPicked } from './balancer/missing-endpoint.js';
 export { type BuildContext, POSITION_BUILDERS } from './chain/positions.js';
 export { ATTEMPT_LOG, AttemptLog, newAttemptLog, settleAttemptLog } from './context/attempt-log.js';
 export { CALL_OPTIONS, type CallOptions } from './context/call-options.js';
@@ -28,6 +29,7 @@ export {
   isGuardPolicy,
   WAIT,
 } from './service/guard.js';
+export { InFlight } from './service/in-flight.js';
 export { classify, failedWith, type Outcome, succeeded, unwrap } from './service/outcome.js';
 export {
   honoursCancellation,

@@ -9,7 +9,7 @@ import {
   type Disposer,
   REQUEST_INFO,
 } from '@outrigger/core';
-import { type DirectService, directOf, type Settler } from '@outrigger/core/internal';
+import { type DirectService, directOf, InFlight, type Settler } from '@outrigger/core/internal';
 import type { GrpcAttempt } from './attempt.js';
 import { EndpointChannels } from './channels.js';
 import { createGrpcClassifier } from './classify.js';
@@ -41,9 +41,7 @@ export class GrpcClientCore {
   readonly #unsubscribe: Disposer;
   /** `timeout.totalMs`; undefined when deadlines are off. */
   readonly #totalMs: number | undefined;
-  #inFlight = 0;
-  #idle: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #inFlight = new InFlight();
 
   constructor(ctor: unknown, options: GrpcClientOptions) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -99,7 +97,7 @@ export class GrpcClientCore {
     settler: Settler<GrpcAttempt>,
     deadline: CallOptions['deadline'],
   ): CallContext {
-    if (this.#closing) throw new ClientClosedError(this.service);
+    if (this.#inFlight.closing) throw new ClientClosedError(this.service);
     const info = req.info;
     const ctx = CallContext.root(
       {
@@ -116,25 +114,23 @@ export class GrpcClientCore {
       this.#totalMs === undefined
         ? ctx.deadline
         : Math.min(ctx.deadline, ctx.clock.now() + this.#totalMs);
-    this.#inFlight++;
+    this.#inFlight.enter();
     this.#direct(req, ctx, settler);
     return ctx;
   }
 
   /** A call started by `start` has ended (its status delivered to the caller). */
   finished(): void {
-    if (--this.#inFlight === 0 && this.#idle) this.#idle();
+    this.#inFlight.leave();
   }
 
   /** Refuses new calls, waits for those in flight, then closes discovery and every channel. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    return this.#inFlight.close(async () => {
       this.#unsubscribe();
       await this.chain.close();
       this.channels.close();
-    })();
-    return this.#closing;
+    });
   }
 }
 

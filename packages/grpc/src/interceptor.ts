@@ -35,12 +35,18 @@ import {
   directService,
   failedWith,
   honoursCancellation,
+  InFlight,
   type Outcome,
   type Settler,
   succeeded,
 } from '@outrigger/core/internal';
 import { createGrpcClassifier, type StatusClassifier } from './classify.js';
-import type { CallKind, MethodOptions } from './methods.js';
+import {
+  type CallKind,
+  isMethodOptions,
+  METHOD_OPTIONS_FORM,
+  type MethodOptions,
+} from './methods.js';
 import { cancelledError, isServiceError, toServiceError } from './service-error.js';
 import { GrpcStatus } from './status.js';
 
@@ -109,9 +115,7 @@ class InterceptorCore {
   readonly #idempotent: boolean;
   readonly #methods: Readonly<Record<string, MethodOptions>> | undefined;
   readonly #idempotentByPath = new Map<string, boolean>();
-  #inFlight = 0;
-  #idle: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #inFlight = new InFlight();
 
   constructor(options: OutriggerInterceptorOptions) {
     checkOptions(options);
@@ -151,25 +155,21 @@ class InterceptorCore {
 
   /** Runs the call through the chain, counted in flight until `finished()`. */
   run(call: OutriggerCall, ctx: CallContext): void {
-    if (this.#closing) {
+    if (this.#inFlight.closing) {
       call.settle(failedWith(new ClientClosedError(this.service)));
       return;
     }
-    this.#inFlight++;
+    this.#inFlight.enter();
     call.counted = true;
     this.#direct(call, ctx, call);
   }
 
   finished(): void {
-    if (--this.#inFlight === 0 && this.#idle) this.#idle();
+    this.#inFlight.leave();
   }
 
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
-      await this.chain.close();
-    })();
-    return this.#closing;
+    return this.#inFlight.close(() => this.chain.close());
   }
 
   #idempotentFor(path: string): boolean {
@@ -651,14 +651,7 @@ function checkOptions(options: OutriggerInterceptorOptions): void {
     );
   }
   for (const [name, value] of Object.entries(methods)) {
-    const idempotent = (value as MethodOptions | null)?.idempotent;
-    if (
-      value === null ||
-      typeof value !== 'object' ||
-      (idempotent !== undefined && typeof idempotent !== 'boolean') ||
-      Object.keys(value).some((k) => k !== 'idempotent')
-    ) {
-      fail(`methods.${name}`, JSON.stringify(value), '{ idempotent?: boolean }');
-    }
+    if (!isMethodOptions(value))
+      fail(`methods.${name}`, JSON.stringify(value), METHOD_OPTIONS_FORM);
   }
 }

@@ -128,20 +128,27 @@ function checkPerMethod(
         expected: `a method of the service: ${[...known].join(', ')}`,
       });
     }
-    const idempotent = (value as MethodOptions | null)?.idempotent;
-    if (
-      value === null ||
-      typeof value !== 'object' ||
-      (idempotent !== undefined && typeof idempotent !== 'boolean') ||
-      Object.keys(value).some((k) => k !== 'idempotent')
-    ) {
+    if (!isMethodOptions(value)) {
       throw new ConfigInvalidError({
         setting: `${service}: option methods.${name}`,
         value: JSON.stringify(value),
-        expected: '{ idempotent?: boolean }',
+        expected: METHOD_OPTIONS_FORM,
       });
     }
   }
+}
+
+/** What one entry of `methods` may hold. */
+export const METHOD_OPTIONS_FORM = '{ idempotent?: boolean }';
+
+/** One entry of `methods` (the client's and the interceptor's): `{ idempotent?: boolean }`. */
+export function isMethodOptions(value: unknown): value is MethodOptions {
+  if (value === null || typeof value !== 'object') return false;
+  const idempotent = (value as MethodOptions).idempotent;
+  return (
+    (idempotent === undefined || typeof idempotent === 'boolean') &&
+    Object.keys(value).every((k) => k === 'idempotent')
+  );
 }
 
 function kindOf(requestStream: boolean, responseStream: boolean): CallKind {

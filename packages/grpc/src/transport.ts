@@ -1,9 +1,10 @@
-import { abortError, NoEndpointsError, type Service } from '@outrigger/core';
+import { abortError, type Service } from '@outrigger/core';
 import {
   type DirectService,
   directService,
   failedWith,
   honoursCancellation,
+  noEndpointPicked,
 } from '@outrigger/core/internal';
 import { GrpcAttempt } from './attempt.js';
 import type { EndpointChannels } from './channels.js';
@@ -18,17 +19,7 @@ export function grpcTransport(channels: EndpointChannels): Service<GrpcRequest, 
   const send: DirectService<GrpcRequest, GrpcAttempt> = (req, ctx, settler) => {
     if (ctx.aborted) return settler.settle(failedWith(abortError(ctx)));
     const endpoint = ctx.endpoint;
-    if (endpoint === undefined) {
-      return settler.settle(
-        failedWith(
-          new NoEndpointsError({
-            service: ctx.service,
-            reason:
-              'the attempt reached the transport without an endpoint (no balancer in the chain?)',
-          }),
-        ),
-      );
-    }
+    if (endpoint === undefined) return settler.settle(failedWith(noEndpointPicked(ctx)));
     if (req.committed) return settler.settle(failedWith(new ReplayLostError(ctx.service)));
     new GrpcAttempt(ctx, req, settler, channels, endpoint).start();
   };

@@ -9,6 +9,7 @@ import {
   CALL_OPTIONS,
   type DirectService,
   directOf,
+  InFlight,
   type Outcome,
   type Settler,
 } from '@outrigger/core/internal';
@@ -72,9 +73,7 @@ export class ClientCore {
   /** The client's own pools; undefined for the interceptor, whose attempts go downstream. */
   readonly pools: EndpointPools | undefined;
   readonly #unsubscribe: Disposer | undefined;
-  #inFlight = 0;
-  #idle: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
+  readonly #inFlight = new InFlight();
   /** `timeout.totalMs`; undefined when deadlines are off (`timeout: false`). */
   readonly #totalMs: number | undefined;
   /** A per-try timeout is set: attempts' deadlines may be shorter than the call's. */
@@ -115,7 +114,7 @@ export class ClientCore {
   ): void {
     const ctx = this.#context(req, signal, o, abortable);
     call.ctx = ctx;
-    this.#inFlight++;
+    this.#inFlight.enter();
     this.#direct(req, ctx, call);
   }
 
@@ -125,7 +124,7 @@ export class ClientCore {
     o: CallOverrides | undefined,
     abortable = false,
   ): CallContext {
-    if (this.#closing) throw new ClientClosedError(this.service);
+    if (this.#inFlight.closing) throw new ClientClosedError(this.service);
     const idempotent =
       o?.idempotent ??
       (isIdempotentMethod(req.method) || req.header('idempotency-key') !== undefined);
@@ -158,17 +157,15 @@ export class ClientCore {
 
   /** The call's chain settled (its body may still be streaming; the pools wait for that). */
   settled(): void {
-    if (--this.#inFlight === 0 && this.#idle) this.#idle();
+    this.#inFlight.leave();
   }
 
   /** Refuses new calls, waits for those in flight, then frees discovery, timers and sockets. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    return this.#inFlight.close(async () => {
       this.#unsubscribe?.();
       await this.chain.close();
       await this.pools?.close();
-    })();
-    return this.#closing;
+    });
   }
 }

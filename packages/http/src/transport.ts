@@ -1,9 +1,10 @@
-import { abortError, NoEndpointsError, OutriggerError, type Service } from '@outrigger/core';
+import { abortError, OutriggerError, type Service } from '@outrigger/core';
 import {
   type DirectService,
   directService,
   failedWith,
   honoursCancellation,
+  noEndpointPicked,
 } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import { type BodySinks, HttpAttempt } from './attempt.js';
@@ -32,17 +33,7 @@ export function httpTransport(
   const send: DirectService<OutboundRequest, HttpAttempt> = (req, ctx, settler) => {
     if (ctx.aborted) return settler.settle(failedWith(abortError(ctx)));
     const endpoint = ctx.endpoint;
-    if (endpoint === undefined) {
-      return settler.settle(
-        failedWith(
-          new NoEndpointsError({
-            service: ctx.service,
-            reason:
-              'the attempt reached the transport without an endpoint (no balancer in the chain?)',
-          }),
-        ),
-      );
-    }
+    if (endpoint === undefined) return settler.settle(failedWith(noEndpointPicked(ctx)));
     if (req.streamed) {
       if (req.bodyTaken) return settler.settle(failedWith(new BodyReplayError(ctx.service)));
       req.bodyTaken = true;
