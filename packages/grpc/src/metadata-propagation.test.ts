@@ -1,8 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Metadata } from '@grpc/grpc-js';
 import {
-  type Context,
-  type ContextManager,
   context,
   propagation,
   ROOT_CONTEXT,
@@ -12,32 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attemptMetadata, metadataGetter, metadataSetter } from './metadata-propagation.js';
-
-// Only @opentelemetry/api is installed: its no-op context manager never makes a context active.
-class AlsContextManager implements ContextManager {
-  readonly #storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.#storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    ctx: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    return this.#storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.#storage.disable();
-    return this;
-  }
-}
+import { AlsContextManager } from './test-support/als-context-manager.js';
 
 /** W3C trace context as far as these tests need it: writes only when a span context is active. */
 const w3c: TextMapPropagator = {

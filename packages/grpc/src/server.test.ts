@@ -1,14 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as grpc from '@grpc/grpc-js';
-import {
-  type Context,
-  type ContextManager,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  type TextMapPropagator,
-  trace,
-} from '@opentelemetry/api';
+import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
 import { CallContext, ConfigInvalidError, currentInbound, systemClock } from '@outrigger/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attemptMetadata } from './metadata-propagation.js';
@@ -18,34 +9,10 @@ import {
   withInboundHandler,
   withInboundService,
 } from './server.js';
+import { AlsContextManager } from './test-support/als-context-manager.js';
 
 // --- OpenTelemetry stand-ins: only @opentelemetry/api is installed, whose no-op context manager
 // never makes a context active and whose no-op propagator reads nothing.
-
-class AlsContextManager implements ContextManager {
-  readonly #storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.#storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    ctx: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    return this.#storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.#storage.disable();
-    return this;
-  }
-}
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
