@@ -84,7 +84,14 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
     const req = this.request;
     const info = req.info;
     const ctx = this.ctx;
-    const client: Client = this.#channels.acquire(this.endpoint);
+    let client: Client;
+    try {
+      client = this.#channels.acquire(this.endpoint);
+    } catch (error) {
+      // The channels are closed (the client closed under a late retry): nothing was sent.
+      this.#settle(false, error);
+      return;
+    }
     // The wire carries the call's total deadline, not a per-try one: the per-try timer cuts the
     // attempt first with a retryable TIMEOUT, where grpc-js's own DEADLINE_EXCEEDED (a failure,
     // never retried) could win the race; and a committed stream is held to the total deadline.
