@@ -489,6 +489,30 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     server.forceShutdown();
   });
 
+  it('a client stream that fails with writes waiting ends through its callback, not an error event', async () => {
+    const none = { subscribe: () => () => {}, close: async () => {} };
+    const c = client({
+      service: 'stuck',
+      discovery: none,
+      timeout: { totalMs: 100 },
+      maxReplayBytes: 0,
+    });
+    const errors: unknown[] = [];
+    const result = await new Promise<grpc.ServiceError | null>((resolve) => {
+      const w = (c.Collect as Fn)((error: grpc.ServiceError | null) =>
+        resolve(error),
+      ) as grpc.ClientWritableStream<unknown>;
+      w.on('error', (e) => errors.push(e));
+      // Past maxReplayBytes with no attempt started: these writes wait for one that never comes.
+      w.write({ text: 'a' });
+      w.write({ text: 'b' });
+    });
+    // No endpoint set ever came: NO_ENDPOINTS at the deadline, as UNAVAILABLE.
+    expect(result?.code).toBe(grpc.status.UNAVAILABLE);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toEqual([]);
+  });
+
   it('cancel() ends the call with CANCELLED and cancels it on the wire', async () => {
     const [s] = await servers_(1);
     const c = client({ discovery: [s!.address] });

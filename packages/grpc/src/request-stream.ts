@@ -103,11 +103,15 @@ export class RequestStream {
     this.#sinks = this.#sinks.filter((s) => s === sink);
   }
 
-  /** The call ended: pending writes are acknowledged with the error so the caller's stream ends. */
-  fail(error: Error): void {
+  /**
+   * The call ended: writes still waiting are acknowledged and dropped, as grpc-js does once a
+   * call has its status (the failure reaches the caller through the callback and `status`, not
+   * as an `error` event nobody may be listening for).
+   */
+  fail(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const done of waiting) done(error);
+    for (const done of waiting) done();
     this.#held = [];
     this.#sinks = [];
   }

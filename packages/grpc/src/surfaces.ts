@@ -182,7 +182,7 @@ export class ClientStreamCall extends Writable implements CallSurface {
   }
 
   failed(error: ServiceError): void {
-    this.#stream.fail(error);
+    this.#stream.fail();
     this.#callback(error);
     this.emit('status', statusOf(error));
   }
@@ -246,12 +246,12 @@ export class BidiStreamCall extends Duplex implements CallSurface, ResponseRecei
   responsesEnded(status: StatusObject, error: ServiceError | undefined): void {
     this.#driver.end();
     const failure = error ?? this.#driver.override;
-    if (failure !== undefined) this.#stream.fail(failure);
+    if (failure !== undefined) this.#stream.fail();
     endResponses(this, status, failure);
   }
 
   failed(error: ServiceError): void {
-    this.#stream.fail(error);
+    this.#stream.fail();
     endResponses(this, statusOf(error), error);
   }
 
