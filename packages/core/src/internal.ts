@@ -37,4 +37,6 @@ export {
   keepsCancellation,
   type PolicyTraits,
 } from './service/service.js';
+export type { ProtocolTelemetry } from './telemetry/protocol.js';
+export { noteEndpoint, TRACE_CONTEXT, traceContextOf } from './telemetry/trace-context.js';
 export { DeadlineScheduler, type Expirable, schedulerFor } from './timeout/deadline-scheduler.js';

@@ -14,15 +14,17 @@ describe('buildChain', () => {
       transport: ok,
     });
     expect(chain.policies).toEqual([
+      'telemetry',
       'total-deadline',
       'retry',
+      'attempt-span',
       'breaker',
       'bulkhead',
       'route + balancer',
       'outlier-detection',
     ]);
-    expect(chain.describe()).toMatch(/ 3\. hedge\s+off/);
-    expect(chain.describe()).toMatch(/ 9\. outlier-detection\s+on/);
+    expect(chain.describe()).toMatch(/ 4\. hedge\s+off/);
+    expect(chain.describe()).toMatch(/11\. outlier-detection\s+on/);
     expect(chain.describe()).toMatch(/retry\.budget\.ratio\s+0\.2\s+default/);
   });
 
@@ -41,9 +43,11 @@ describe('buildChain', () => {
       transport: ok,
     });
     expect(chain.policies).toEqual([
+      'telemetry',
       'total-deadline',
       'retry',
       'hedge',
+      'attempt-span',
       'per-try-timeout',
       'rate-limit',
       'route + balancer',

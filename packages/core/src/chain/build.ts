@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { LoadBalancerSnapshot } from '../balancer/snapshot.js';
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier } from '../classify/classifier.js';
@@ -11,6 +12,7 @@ import { EventBus } from '../events/events.js';
 import type { Route } from '../routing/route.js';
 import { pipeline } from '../service/pipeline.js';
 import type { EntryService, Policy, Service } from '../service/service.js';
+import type { ProtocolTelemetry } from '../telemetry/protocol.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import type { ClientSnapshot } from './client-snapshot.js';
 import { DEFAULT_CHAIN, describeClient } from './default-chain.js';
@@ -28,6 +30,8 @@ export interface ChainParts<Req, Res> {
    */
   readonly transport: Service<Req, Res>;
   readonly classifier?: Classifier<Res>;
+  /** The protocol's span names and semantic-convention attributes; generic spans without it. */
+  readonly telemetry?: ProtocolTelemetry<Req, Res>;
   /**
    * Wraps the discovery the options name before anything subscribes to it (gRPC's active health
    * checks hold back endpoints that report NOT_SERVING). The wrapper's `close` closes the inner.
@@ -107,6 +111,11 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     resolved,
     routes,
     discovery,
+    tracer: (parts.options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      TRACER_NAME,
+      TRACER_VERSION,
+    ),
+    protocolTelemetry: parts.telemetry as ProtocolTelemetry<never, never> | undefined,
     loadBalancer: undefined,
     breaker: undefined,
     bulkhead: undefined,
@@ -146,6 +155,10 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     },
   };
 }
+
+/** The instrumentation scope of every Outrigger span. */
+const TRACER_NAME = '@outrigger/core';
+const TRACER_VERSION = '0.1.0';
 
 /** What a chain without a balancer subscribes nothing to. */
 const NO_DISCOVERY: Discovery = {

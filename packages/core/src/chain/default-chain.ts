@@ -11,11 +11,14 @@ export interface ChainPosition {
 
 /**
  * The default chain, outermost first. The order is the contract; each reason says why a
- * position sits where it does (Finagle's stack, justified line by line). Telemetry will sit
- * outermost, so its span covers every wait, retry and refusal below; it joins this list when
- * something builds it.
+ * position sits where it does (Finagle's stack, justified line by line).
  */
 export const DEFAULT_CHAIN: readonly ChainPosition[] = [
+  {
+    name: 'telemetry',
+    section: 'telemetry',
+    reason: "outermost, so the call's span covers every wait, retry and refusal below",
+  },
   {
     name: 'total-deadline',
     section: 'timeout',
@@ -31,6 +34,11 @@ export const DEFAULT_CHAIN: readonly ChainPosition[] = [
     name: 'hedge',
     section: 'hedge',
     reason: 'beside retry, on the same budget, so hedges and retries together cannot multiply load',
+  },
+  {
+    name: 'attempt-span',
+    section: 'telemetry',
+    reason: 'inside retry and hedge: one child span per attempt, named in its trace headers',
   },
   {
     name: 'per-try-timeout',

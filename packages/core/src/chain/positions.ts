@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { type LoadBalancerPolicy, loadBalancer } from '../balancer/policy.js';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { breaker } from '../breaker/policy.js';
@@ -16,6 +17,8 @@ import type { TokenBucket } from '../rate-limit/token-bucket.js';
 import { retry } from '../retry/policy.js';
 import type { Route } from '../routing/route.js';
 import type { Policy } from '../service/service.js';
+import type { ProtocolTelemetry } from '../telemetry/protocol.js';
+import { attemptSpans, callSpans } from '../telemetry/spans.js';
 import type { Clock } from '../time/clock.js';
 import { timeout } from '../timeout/policy.js';
 
@@ -35,6 +38,9 @@ export interface BuildContext {
   readonly routes: readonly Route[] | undefined;
   /** The discovery the client uses (built from a host:port list, or the user's). */
   readonly discovery: Discovery;
+  /** OpenTelemetry: the tracer (the options' provider or the global one) and the protocol's conventions. */
+  readonly tracer: Tracer;
+  readonly protocolTelemetry: ProtocolTelemetry<never, never> | undefined;
   /** Set by the balancer position. */
   loadBalancer: LoadBalancerPolicy | undefined;
   // Set by their positions when on, so that `chain.snapshot()` can read their state: kept
@@ -52,6 +58,12 @@ type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 
 /** How each position of `DEFAULT_CHAIN` is built from settings. */
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
+  telemetry: ({ config, tracer, protocolTelemetry }) =>
+    config.telemetry ? callSpans({ tracer, protocol: protocolTelemetry }) : undefined,
+  'attempt-span': ({ config, tracer, protocolTelemetry }) =>
+    config.telemetry !== false && config.telemetry.attemptSpans
+      ? attemptSpans({ tracer, protocol: protocolTelemetry })
+      : undefined,
   'total-deadline': ({ config, events, service }) =>
     config.timeout ? timeout({ totalMs: config.timeout.totalMs, events, service }) : undefined,
   retry: (b) => {

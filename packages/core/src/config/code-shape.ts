@@ -13,6 +13,7 @@ const CORE_KEYS = [
   'zone',
   'env',
   'routes',
+  'tracerProvider',
 ];
 
 /**

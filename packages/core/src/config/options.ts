@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import type { BalancerName } from '../balancer/by-name.js';
 import type { JitterKind } from '../retry/backoff.js';
 
@@ -24,6 +25,10 @@ export interface ClientOptions {
   rateLimit?: RateLimitOptions | false | undefined;
   outlierDetection?: OutlierDetectionOptions | false | undefined;
   fault?: FaultOptions | false | undefined;
+  /** OpenTelemetry spans for calls and attempts; on by default (no-op until an SDK is registered). */
+  telemetry?: TelemetryOptions | false | undefined;
+  /** The tracer provider to use instead of the global one (`trace.getTracerProvider()`), for tests. */
+  tracerProvider?: TracerProvider | undefined;
   /** The environment to read `OUTRIGGER_*` from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -81,6 +86,11 @@ export interface OutlierDetectionOptions {
   maxEjectionMs?: number;
   maxEjectionPercent?: number;
   panicThresholdPercent?: number;
+}
+
+export interface TelemetryOptions {
+  /** A child span per attempt under the call's span. Default true. */
+  attemptSpans?: boolean;
 }
 
 export interface FaultOptions {
@@ -151,4 +161,5 @@ export interface EffectiveConfig {
         readonly abort: { readonly percent: number; readonly status: number };
       }
     | false;
+  readonly telemetry: { readonly attemptSpans: boolean } | false;
 }

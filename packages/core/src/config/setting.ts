@@ -10,7 +10,8 @@ export type SectionName =
   | 'bulkhead'
   | 'rateLimit'
   | 'outlierDetection'
-  | 'fault';
+  | 'fault'
+  | 'telemetry';
 
 /**
  * One setting: where it lives in code options (`path`), the suffix of its environment

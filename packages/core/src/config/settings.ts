@@ -8,6 +8,7 @@ import { HEDGE_SETTINGS } from '../hedge/options.js';
 import { OUTLIER_SETTINGS } from '../outlier/options.js';
 import { RATE_LIMIT_SETTINGS } from '../rate-limit/options.js';
 import { RETRY_SETTINGS } from '../retry/options.js';
+import { TELEMETRY_SETTINGS } from '../telemetry/options.js';
 import { TIMEOUT_SETTINGS } from '../timeout/options.js';
 import type { SettingDef } from './setting.js';
 
@@ -35,6 +36,7 @@ export const SETTINGS: readonly SettingDef[] = [
   ...RATE_LIMIT_SETTINGS,
   ...OUTLIER_SETTINGS,
   ...FAULT_SETTINGS,
+  ...TELEMETRY_SETTINGS,
 ];
 
 export const SETTINGS_BY_ENV: ReadonlyMap<string, SettingDef> = new Map(

@@ -1,0 +1,164 @@
+import {
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { CallContext } from '../context/call-context.js';
+import { isOutriggerError } from '../errors/errors.js';
+import { directOf, directService, type Settler } from '../service/direct.js';
+import type { Outcome } from '../service/outcome.js';
+import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import type { ProtocolTelemetry } from './protocol.js';
+import { TRACE_CONTEXT } from './trace-context.js';
+
+const CLIENT: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
+
+export interface SpanPolicyOptions {
+  readonly tracer: Tracer;
+  readonly protocol: ProtocolTelemetry<never, never> | undefined;
+}
+
+/**
+ * The outermost position: one CLIENT span per logical call, a child of the caller's active
+ * context, covering every wait, retry and refusal below. Without an SDK the tracer's span does
+ * not record, and the call goes on with nothing else made; with one, the span's context rides
+ * on the call's context (`TRACE_CONTEXT`) for the attempt spans and the transport.
+ */
+export function callSpans(options: SpanPolicyOptions): Policy {
+  const { tracer, protocol } = options;
+  return namedPolicy(
+    'telemetry',
+    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      const inner = directOf(next);
+      return directService<Req, Res>((req, ctx, settler) => {
+        const parent = context.active();
+        const span = startSpan(tracer, req, ctx, protocol, parent, 0);
+        if (span === undefined) {
+          inner(req, ctx, settler);
+          return;
+        }
+        inner(
+          req,
+          ctx.with(TRACE_CONTEXT, trace.setSpan(parent, span)),
+          new SpannedCall(span, settler, protocol),
+        );
+      });
+    },
+    { keepsCancellation: true },
+  );
+}
+
+/**
+ * Inside retry and hedge: a child span per attempt under the call's span (only while the call
+ * span records). The attempt's span is the active context while the attempt starts, and rides
+ * on its call context for the transport, so each attempt's trace headers name it.
+ */
+export function attemptSpans(options: SpanPolicyOptions): Policy {
+  const { tracer, protocol } = options;
+  return namedPolicy(
+    'attempt-span',
+    <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
+      const inner = directOf(next);
+      return directService<Req, Res>((req, ctx, settler) => {
+        const parent = ctx.get(TRACE_CONTEXT);
+        const span = parent && startSpan(tracer, req, ctx, protocol, parent, ctx.attempt);
+        if (span === undefined) {
+          inner(req, ctx, settler);
+          return;
+        }
+        const traced = trace.setSpan(parent!, span);
+        const call = new SpannedCall<Res>(span, settler, protocol);
+        context.with(traced, () => inner(req, ctx.with(TRACE_CONTEXT, traced), call));
+      });
+    },
+    { keepsCancellation: true },
+  );
+}
+
+/** A recording span for this call or attempt, or undefined (no SDK, not sampled, a throw). */
+function startSpan<Req>(
+  tracer: Tracer,
+  req: Req,
+  ctx: CallContext,
+  protocol: ProtocolTelemetry<never, never> | undefined,
+  parent: Context,
+  attempt: number,
+): Span | undefined {
+  try {
+    const name = protocol ? protocol.spanName(req as never) : ctx.service;
+    const span = tracer.startSpan(name, CLIENT, parent);
+    if (!span.isRecording()) return undefined;
+    span.setAttribute('outrigger.service', ctx.service);
+    if (attempt > 0) {
+      span.setAttribute('outrigger.attempt', attempt);
+      // The semantic conventions' resend count: 0 for the first attempt, 1 for the first retry.
+      if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
+    }
+    protocol?.requestAttributes(req as never, span, ctx);
+    return span;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ends its span with the outcome, then passes the outcome on; telemetry never fails a call. */
+class SpannedCall<Res> implements Settler<Res> {
+  readonly #span: Span;
+  readonly #settler: Settler<Res>;
+  readonly #protocol: ProtocolTelemetry<never, never> | undefined;
+
+  constructor(
+    span: Span,
+    settler: Settler<Res>,
+    protocol: ProtocolTelemetry<never, never> | undefined,
+  ) {
+    this.#span = span;
+    this.#settler = settler;
+    this.#protocol = protocol;
+  }
+
+  settle(outcome: Outcome<Res>): void {
+    try {
+      endSpan(this.#span, outcome, this.#protocol);
+    } catch {
+      // A throwing span processor or exporter is the SDK's problem, not the caller's.
+    }
+    this.#settler.settle(outcome);
+  }
+}
+
+function endSpan<Res>(
+  span: Span,
+  outcome: Outcome<Res>,
+  protocol: ProtocolTelemetry<never, never> | undefined,
+): void {
+  if (outcome.ok) {
+    if (protocol?.resultAttributes(outcome.value as never, span)) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  } else {
+    const error = outcome.error;
+    if (isOutriggerError(error)) span.setAttribute('outrigger.refusal', error.code);
+    span.setAttribute('error.type', errorType(error));
+    protocol?.errorAttributes?.(error, span);
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+  span.end();
+}
+
+/** `error.type`: an Outrigger code, a socket code, or the error's class name. */
+function errorType(error: unknown): string {
+  if (isOutriggerError(error)) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  if (error instanceof Error) return error.name;
+  return '_OTHER';
+}
