@@ -3,6 +3,7 @@ import type { HttpAttempt } from './attempt.js';
 import type { HttpClientOptions } from './options.js';
 import { HTTP_OPTION_KEYS } from './options.js';
 import type { OutboundRequest } from './outbound.js';
+import { httpTelemetry } from './telemetry.js';
 
 export type HttpChain = Chain<OutboundRequest, HttpAttempt>;
 
@@ -17,5 +18,8 @@ export function createHttpChain(
     extraKeys: HTTP_OPTION_KEYS,
     transport,
     classifier,
+    telemetry: httpTelemetry(
+      options !== null && typeof options === 'object' && Boolean(options.tls),
+    ),
   });
 }

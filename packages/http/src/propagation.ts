@@ -1,4 +1,6 @@
 import { context, propagation, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import type { CallContext } from '@outrigger/core';
+import { traceContextOf } from '@outrigger/core/internal';
 
 /** Writes into a flat header array, replacing a header of the same name the caller set. */
 const flatSetter: TextMapSetter<string[]> = {
@@ -42,6 +44,7 @@ export function attemptHeaders(
   base: readonly string[],
   remainingMs: number,
   deadlineHeader: string | undefined,
+  attempt?: CallContext,
 ): readonly string[] {
   let headers = base;
   if (deadlineHeader !== undefined && remainingMs !== Number.POSITIVE_INFINITY) {
@@ -67,7 +70,8 @@ export function attemptHeaders(
   // The no-op propagator writes nothing; only an SDK's makes the copy below worthwhile.
   if (propagation.fields().length > 0) {
     const copy = headers === base ? base.slice() : (headers as string[]);
-    propagation.inject(context.active(), copy, flatSetter);
+    // The attempt's span (set by the telemetry positions), else whatever is active.
+    propagation.inject(attempt ? traceContextOf(attempt) : context.active(), copy, flatSetter);
     headers = copy;
   }
   return headers;

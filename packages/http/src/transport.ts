@@ -1,10 +1,11 @@
-import { abortError, OutriggerError, type Service } from '@outrigger/core';
+import { abortError, type CallContext, OutriggerError, type Service } from '@outrigger/core';
 import {
   type DirectService,
   directService,
   failedWith,
   honoursCancellation,
   noEndpointPicked,
+  noteEndpoint,
 } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import { type BodySinks, HttpAttempt } from './attempt.js';
@@ -44,7 +45,8 @@ export function httpTransport(
     const attempt = new HttpAttempt(ctx, req, settler, req.bodyAtHead ? sinks : undefined);
     attempt.listen();
     try {
-      const options = dispatchOptions(req, ctx.deadline, remaining, deadlineHeader);
+      noteEndpoint(ctx);
+      const options = dispatchOptions(req, ctx, remaining, deadlineHeader);
       dispatcher.dispatch(endpoint, options, attempt);
     } catch (error) {
       // What throws before undici has the request (a propagator, a pool that cannot be made)
@@ -57,7 +59,7 @@ export function httpTransport(
 
 function dispatchOptions(
   req: OutboundRequest,
-  deadline: number,
+  ctx: CallContext,
   remaining: number,
   deadlineHeader: string | undefined,
 ): Dispatcher.DispatchOptions {
@@ -66,6 +68,7 @@ function dispatchOptions(
   // included); the body by the call's total deadline, which the attempt holds it to once its
   // head wins (decision 0043); without one (no facade set it), by the attempt's. Null leaves
   // undici's defaults.
+  const deadline = ctx.deadline;
   const total = req.deadline;
   const bodyRemaining =
     total === deadline || total === Number.POSITIVE_INFINITY
@@ -75,7 +78,7 @@ function dispatchOptions(
   return {
     path: req.target,
     method: req.method as Dispatcher.HttpMethod,
-    headers: attemptHeaders(req.headers, remaining, deadlineHeader) as string[],
+    headers: attemptHeaders(req.headers, remaining, deadlineHeader, ctx) as string[],
     body: req.body as string | Buffer | null,
     headersTimeout: backstop(remaining),
     bodyTimeout: backstop(bodyRemaining),

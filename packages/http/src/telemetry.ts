@@ -1,0 +1,54 @@
+import type { Span } from '@opentelemetry/api';
+import type { CallContext } from '@outrigger/core';
+import type { ProtocolTelemetry } from '@outrigger/core/internal';
+import type { HttpAttempt } from './attempt.js';
+import type { OutboundRequest } from './outbound.js';
+
+/** The methods the HTTP semantic conventions name; any other is reported as `_OTHER`. */
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+  'QUERY',
+]);
+
+/** Query parameters whose values the conventions say to redact in `url.full`. */
+const SECRET_QUERY = /([?&](?:AWSAccessKeyId|Signature|sig|X-Goog-Signature)=)[^&#]*/g;
+
+/**
+ * The HTTP client semantic conventions for Outrigger's spans: named by method, with
+ * `http.request.method`, `url.full` (the service's URL as the caller wrote it, a signature in
+ * the query redacted; never credentials, which a target path cannot carry), `server.address`
+ * (the service; each attempt's span then names the endpoint it went to),
+ * `http.response.status_code`, and `error.type` for a 5xx status.
+ */
+export function httpTelemetry(secure: boolean): ProtocolTelemetry<OutboundRequest, HttpAttempt> {
+  const scheme = secure ? 'https://' : 'http://';
+  return {
+    spanName: (req) => (KNOWN_METHODS.has(req.method) ? req.method : 'HTTP'),
+    requestAttributes(req: OutboundRequest, span: Span, ctx: CallContext) {
+      const known = KNOWN_METHODS.has(req.method);
+      span.setAttribute('http.request.method', known ? req.method : '_OTHER');
+      if (!known) span.setAttribute('http.request.method_original', req.method);
+      span.setAttribute('url.full', `${scheme}${ctx.service}${redact(req.target)}`);
+      span.setAttribute('server.address', ctx.service);
+    },
+    resultAttributes(attempt: HttpAttempt, span: Span) {
+      const status = attempt.statusCode;
+      span.setAttribute('http.response.status_code', status);
+      if (status < 500) return false;
+      span.setAttribute('error.type', String(status));
+      return true;
+    },
+  };
+}
+
+function redact(target: string): string {
+  return target.includes('?') ? target.replace(SECRET_QUERY, '$1REDACTED') : target;
+}
