@@ -11,7 +11,7 @@ import type {
 import { Metadata } from '@grpc/grpc-js';
 import type { AbortListener, CallContext, Endpoint } from '@outrigger/core';
 import { abortError } from '@outrigger/core';
-import { failedWith, type Settler, succeeded } from '@outrigger/core/internal';
+import { failedWith, noteEndpoint, type Settler, succeeded } from '@outrigger/core/internal';
 import type { EndpointChannels } from './channels.js';
 import { attemptMetadata } from './metadata-propagation.js';
 import type { GrpcRequest } from './request.js';
@@ -100,7 +100,8 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
       req.options === undefined
         ? { deadline: wireDeadline(deadline, ctx) }
         : { ...req.options, deadline: wireDeadline(deadline, ctx) };
-    const metadata = attemptMetadata(req.metadata);
+    const metadata = attemptMetadata(req.metadata, ctx);
+    noteEndpoint(ctx);
     ctx.cancellation.add(this);
     let call: SurfaceCall;
     // grpc-js captures the caller's stack for every call (`new Error()`), to append to a failed

@@ -22,6 +22,7 @@ import {
   resolveGrpcTransport,
 } from './options.js';
 import type { GrpcRequest } from './request.js';
+import { grpcTelemetry } from './telemetry.js';
 import { grpcTransport } from './transport.js';
 
 export type GrpcChain = Chain<GrpcRequest, GrpcAttempt>;
@@ -60,6 +61,7 @@ export class GrpcClientCore {
       extraKeys: GRPC_OPTION_KEYS,
       transport: grpcTransport(channels),
       classifier: createGrpcClassifier(options.classifyStatus),
+      telemetry: grpcTelemetry,
       wrapDiscovery: (discovery) => {
         named = discovery;
         const checkService = settings.healthService;

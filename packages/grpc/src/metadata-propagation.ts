@@ -1,5 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { context, propagation, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import type { CallContext } from '@outrigger/core';
+import { traceContextOf } from '@outrigger/core/internal';
 
 /**
  * Reads gRPC metadata for `propagation.extract`. Text values only: a propagator reads text
@@ -55,9 +57,13 @@ const lazySetter: TextMapSetter<LazyCopy> = {
  * has something to write. The deadline needs nothing here: grpc-js sends it as `grpc-timeout`
  * from the call's `deadline` option.
  */
-export function attemptMetadata(base: Metadata | undefined): Metadata | undefined {
+export function attemptMetadata(
+  base: Metadata | undefined,
+  attempt?: CallContext,
+): Metadata | undefined {
   if (propagation.fields().length === 0) return base;
   const carrier: LazyCopy = { base, copy: undefined };
-  propagation.inject(context.active(), carrier, lazySetter);
+  // The attempt's span (set by the telemetry positions), else whatever is active.
+  propagation.inject(attempt ? traceContextOf(attempt) : context.active(), carrier, lazySetter);
   return carrier.copy ?? base;
 }

@@ -1,0 +1,32 @@
+import type { Span } from '@opentelemetry/api';
+import type { CallContext } from '@outrigger/core';
+import type { ProtocolTelemetry } from '@outrigger/core/internal';
+import type { GrpcAttempt } from './attempt.js';
+import type { GrpcRequest } from './request.js';
+import { isServiceError } from './service-error.js';
+
+/**
+ * The RPC semantic conventions for gRPC spans: named `package.Service/Method`, with
+ * `rpc.system` = `grpc`, `rpc.service`, `rpc.method`, `server.address` (the service; each
+ * attempt's span then names the endpoint it went to) and `rpc.grpc.status_code` (with
+ * `error.type` the status code, for a call that ended with one other than OK).
+ */
+export const grpcTelemetry: ProtocolTelemetry<GrpcRequest, GrpcAttempt> = {
+  spanName: (req) => `${req.info.rpcService}/${req.info.rpcMethod}`,
+  requestAttributes(req: GrpcRequest, span: Span, ctx: CallContext) {
+    span.setAttribute('rpc.system', 'grpc');
+    span.setAttribute('rpc.service', req.info.rpcService);
+    span.setAttribute('rpc.method', req.info.rpcMethod);
+    span.setAttribute('server.address', ctx.service);
+  },
+  resultAttributes(attempt: GrpcAttempt, span: Span) {
+    // A streaming call commits at its first message, before its status: OK so far.
+    span.setAttribute('rpc.grpc.status_code', attempt.status?.code ?? 0);
+    return false;
+  },
+  errorAttributes(error: unknown, span: Span) {
+    if (!isServiceError(error)) return;
+    span.setAttribute('rpc.grpc.status_code', error.code);
+    span.setAttribute('error.type', String(error.code));
+  },
+};
