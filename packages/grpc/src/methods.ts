@@ -20,6 +20,8 @@ export interface MethodInfo {
   /** `package.Service` and `Method` (for describe() and telemetry). */
   readonly rpcService: string;
   readonly rpcMethod: string;
+  /** `package.Service/Method`: the span name, made once rather than per call. */
+  readonly spanName: string;
   readonly kind: CallKind;
   readonly serialize: (message: unknown) => Buffer;
   readonly deserialize: (bytes: Buffer) => unknown;
@@ -85,6 +87,7 @@ export function readMethods(
       path: def.path,
       rpcService,
       rpcMethod,
+      spanName: `${rpcService}/${rpcMethod}`,
       kind: kindOf(def.requestStream === true, def.responseStream === true),
       serialize: def.requestSerialize as (message: unknown) => Buffer,
       deserialize: def.responseDeserialize as (bytes: Buffer) => unknown,

@@ -12,7 +12,7 @@ import { isServiceError } from './service-error.js';
  * `error.type` the status code, for a call that ended with one other than OK).
  */
 export const grpcTelemetry: ProtocolTelemetry<GrpcRequest, GrpcAttempt> = {
-  spanName: (req) => `${req.info.rpcService}/${req.info.rpcMethod}`,
+  spanName: (req) => req.info.spanName,
   requestAttributes(req: GrpcRequest, span: Span, ctx: CallContext) {
     span.setAttribute('rpc.system', 'grpc');
     span.setAttribute('rpc.service', req.info.rpcService);
