@@ -4,6 +4,7 @@ import type { ProtocolTelemetry } from '@outrigger/core/internal';
 import type { GrpcAttempt } from './attempt.js';
 import type { GrpcRequest } from './request.js';
 import { isServiceError } from './service-error.js';
+import { grpcStatusFor } from './status.js';
 
 /**
  * The RPC semantic conventions for gRPC spans: named `package.Service/Method`, with
@@ -18,6 +19,25 @@ export const grpcTelemetry: ProtocolTelemetry<GrpcRequest, GrpcAttempt> = {
     span.setAttribute('rpc.service', req.info.rpcService);
     span.setAttribute('rpc.method', req.info.rpcMethod);
     span.setAttribute('server.address', ctx.service);
+  },
+  duration: {
+    name: 'rpc.client.duration',
+    description: 'Duration of outbound RPCs.',
+    unit: 'ms',
+    boundaries: [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000],
+    attributes(req, outcome) {
+      const code = outcome.ok
+        ? (outcome.value.status?.code ?? 0)
+        : isServiceError(outcome.error)
+          ? outcome.error.code
+          : (grpcStatusFor(outcome.error) ?? 2);
+      return {
+        'rpc.system': 'grpc',
+        'rpc.service': req.info.rpcService,
+        'rpc.method': req.info.rpcMethod,
+        'rpc.grpc.status_code': code,
+      };
+    },
   },
   resultAttributes(attempt: GrpcAttempt, span: Span) {
     // A streaming call commits at its first message, before its status: OK so far.

@@ -39,6 +39,25 @@ export function httpTelemetry(secure: boolean): ProtocolTelemetry<OutboundReques
       span.setAttribute('url.full', `${scheme}${ctx.service}${redact(req.target)}`);
       span.setAttribute('server.address', ctx.service);
     },
+    duration: {
+      name: 'http.client.request.duration',
+      description: 'Duration of HTTP client requests.',
+      unit: 's',
+      boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+      attributes(req, outcome) {
+        const method = KNOWN_METHODS.has(req.method) ? req.method : '_OTHER';
+        if (!outcome.ok)
+          return { 'http.request.method': method, 'error.type': errorType(outcome.error) };
+        const status = outcome.value.statusCode;
+        return status >= 500
+          ? {
+              'http.request.method': method,
+              'http.response.status_code': status,
+              'error.type': String(status),
+            }
+          : { 'http.request.method': method, 'http.response.status_code': status };
+      },
+    },
     resultAttributes(attempt: HttpAttempt, span: Span) {
       const status = attempt.statusCode;
       span.setAttribute('http.response.status_code', status);
@@ -47,6 +66,12 @@ export function httpTelemetry(secure: boolean): ProtocolTelemetry<OutboundReques
       return true;
     },
   };
+}
+
+function errorType(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.name : '_OTHER';
 }
 
 function redact(target: string): string {

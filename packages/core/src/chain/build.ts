@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { metrics, trace } from '@opentelemetry/api';
 import type { LoadBalancerSnapshot } from '../balancer/snapshot.js';
 import { RetryBudget } from '../budget/retry-budget.js';
 import { type Classifier, defaultClassifier } from '../classify/classifier.js';
@@ -115,6 +115,10 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
       TRACER_NAME,
       TRACER_VERSION,
     ),
+    meter: (parts.options.meterProvider ?? metrics.getMeterProvider()).getMeter(
+      TRACER_NAME,
+      TRACER_VERSION,
+    ),
     protocolTelemetry: parts.telemetry as ProtocolTelemetry<never, never> | undefined,
     loadBalancer: undefined,
     breaker: undefined,
@@ -156,7 +160,7 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
   };
 }
 
-/** The instrumentation scope of every Outrigger span. */
+/** The instrumentation scope of every Outrigger span and instrument. */
 const TRACER_NAME = '@outrigger/core';
 const TRACER_VERSION = '0.1.0';
 

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Meter, Tracer } from '@opentelemetry/api';
 import { type LoadBalancerPolicy, loadBalancer } from '../balancer/policy.js';
 import type { CircuitBreaker } from '../breaker/circuit-breaker.js';
 import { breaker } from '../breaker/policy.js';
@@ -17,6 +17,7 @@ import type { TokenBucket } from '../rate-limit/token-bucket.js';
 import { retry } from '../retry/policy.js';
 import type { Route } from '../routing/route.js';
 import type { Policy } from '../service/service.js';
+import { clientMetrics } from '../telemetry/metrics.js';
 import type { ProtocolTelemetry } from '../telemetry/protocol.js';
 import { attemptSpans, callSpans } from '../telemetry/spans.js';
 import type { Clock } from '../time/clock.js';
@@ -41,6 +42,8 @@ export interface BuildContext {
   /** OpenTelemetry: the tracer (the options' provider or the global one) and the protocol's conventions. */
   readonly tracer: Tracer;
   readonly protocolTelemetry: ProtocolTelemetry<never, never> | undefined;
+  /** The meter (the options' provider or the global one). */
+  readonly meter: Meter;
   /** Set by the balancer position. */
   loadBalancer: LoadBalancerPolicy | undefined;
   // Set by their positions when on, so that `chain.snapshot()` can read their state: kept
@@ -58,8 +61,14 @@ type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 
 /** How each position of `DEFAULT_CHAIN` is built from settings. */
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
-  telemetry: ({ config, tracer, protocolTelemetry }) =>
-    config.telemetry ? callSpans({ tracer, protocol: protocolTelemetry }) : undefined,
+  telemetry: ({ config, tracer, meter, protocolTelemetry, service, events }) =>
+    config.telemetry
+      ? callSpans({
+          tracer,
+          protocol: protocolTelemetry,
+          metrics: clientMetrics(meter, service, protocolTelemetry, events),
+        })
+      : undefined,
   'attempt-span': ({ config, tracer, protocolTelemetry }) =>
     config.telemetry !== false && config.telemetry.attemptSpans
       ? attemptSpans({ tracer, protocol: protocolTelemetry })

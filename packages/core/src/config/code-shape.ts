@@ -14,6 +14,7 @@ const CORE_KEYS = [
   'env',
   'routes',
   'tracerProvider',
+  'meterProvider',
 ];
 
 /**

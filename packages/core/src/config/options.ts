@@ -1,4 +1,4 @@
-import type { TracerProvider } from '@opentelemetry/api';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import type { BalancerName } from '../balancer/by-name.js';
 import type { JitterKind } from '../retry/backoff.js';
 
@@ -29,6 +29,8 @@ export interface ClientOptions {
   telemetry?: TelemetryOptions | false | undefined;
   /** The tracer provider to use instead of the global one (`trace.getTracerProvider()`), for tests. */
   tracerProvider?: TracerProvider | undefined;
+  /** The meter provider to use instead of the global one (`metrics.getMeterProvider()`), for tests. */
+  meterProvider?: MeterProvider | undefined;
   /** The environment to read `OUTRIGGER_*` from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { CallContext } from '../context/call-context.js';
 
 /**
@@ -16,4 +16,20 @@ export interface ProtocolTelemetry<Req, Res> {
   resultAttributes(res: Res, span: Span): boolean;
   /** Attributes of a failure that is not a result (a gRPC status error, a socket error). */
   errorAttributes?(error: unknown, span: Span): void;
+  /** The protocol's call-duration histogram (`http.client.request.duration`, `rpc.client.duration`). */
+  readonly duration?: DurationMetric<Req, Res>;
+}
+
+/** A duration histogram as the protocol's semantic conventions define it. */
+export interface DurationMetric<Req, Res> {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: 's' | 'ms';
+  /** The conventions' advised bucket boundaries, in `unit`. */
+  readonly boundaries: readonly number[];
+  /** Low-cardinality attributes of one finished call: method, service, status, error type. */
+  attributes(
+    req: Req,
+    outcome: { ok: true; value: Res } | { ok: false; error: unknown },
+  ): Attributes;
 }

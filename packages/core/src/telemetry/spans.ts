@@ -13,6 +13,7 @@ import { isOutriggerError } from '../errors/errors.js';
 import { directOf, directService, type Settler } from '../service/direct.js';
 import type { Outcome } from '../service/outcome.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
+import type { CallMetrics } from './metrics.js';
 import type { ProtocolTelemetry } from './protocol.js';
 import { TRACE_CONTEXT } from './trace-context.js';
 
@@ -21,6 +22,8 @@ const CLIENT: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
 export interface SpanPolicyOptions {
   readonly tracer: Tracer;
   readonly protocol: ProtocolTelemetry<never, never> | undefined;
+  /** The call-duration histogram; undefined without a metrics SDK. */
+  readonly metrics?: CallMetrics | undefined;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface SpanPolicyOptions {
  * on the call's context (`TRACE_CONTEXT`) for the attempt spans and the transport.
  */
 export function callSpans(options: SpanPolicyOptions): Policy {
-  const { tracer, protocol } = options;
+  const { tracer, protocol, metrics } = options;
   return namedPolicy(
     'telemetry',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
@@ -38,15 +41,12 @@ export function callSpans(options: SpanPolicyOptions): Policy {
       return directService<Req, Res>((req, ctx, settler) => {
         const parent = context.active();
         const span = startSpan(tracer, req, ctx, protocol, parent, 0);
-        if (span === undefined) {
+        if (span === undefined && metrics === undefined) {
           inner(req, ctx, settler);
           return;
         }
-        inner(
-          req,
-          ctx.with(TRACE_CONTEXT, trace.setSpan(parent, span)),
-          new SpannedCall(span, settler, protocol),
-        );
+        const observed = new ObservedCall<Res>(span, settler, protocol, metrics, req, ctx);
+        inner(req, span ? ctx.with(TRACE_CONTEXT, trace.setSpan(parent, span)) : ctx, observed);
       });
     },
     { keepsCancellation: true },
@@ -72,7 +72,7 @@ export function attemptSpans(options: SpanPolicyOptions): Policy {
           return;
         }
         const traced = trace.setSpan(parent!, span);
-        const call = new SpannedCall<Res>(span, settler, protocol);
+        const call = new ObservedCall<Res>(span, settler, protocol, undefined, req, ctx);
         context.with(traced, () => inner(req, ctx.with(TRACE_CONTEXT, traced), call));
       });
     },
@@ -106,27 +106,42 @@ function startSpan<Req>(
   }
 }
 
-/** Ends its span with the outcome, then passes the outcome on; telemetry never fails a call. */
-class SpannedCall<Res> implements Settler<Res> {
-  readonly #span: Span;
+/**
+ * Ends its span and records the call's duration with the outcome, then passes the outcome on;
+ * telemetry never fails a call.
+ */
+class ObservedCall<Res> implements Settler<Res> {
+  readonly #span: Span | undefined;
   readonly #settler: Settler<Res>;
   readonly #protocol: ProtocolTelemetry<never, never> | undefined;
+  readonly #metrics: CallMetrics | undefined;
+  readonly #req: unknown;
+  readonly #ctx: CallContext;
+  readonly #started: number;
 
   constructor(
-    span: Span,
+    span: Span | undefined,
     settler: Settler<Res>,
     protocol: ProtocolTelemetry<never, never> | undefined,
+    metrics: CallMetrics | undefined,
+    req: unknown,
+    ctx: CallContext,
   ) {
     this.#span = span;
     this.#settler = settler;
     this.#protocol = protocol;
+    this.#metrics = metrics;
+    this.#req = req;
+    this.#ctx = ctx;
+    this.#started = metrics === undefined ? 0 : ctx.clock.now();
   }
 
   settle(outcome: Outcome<Res>): void {
     try {
-      endSpan(this.#span, outcome, this.#protocol);
+      if (this.#span !== undefined) endSpan(this.#span, outcome, this.#protocol);
+      this.#metrics?.record(this.#req, outcome, this.#ctx.clock.now() - this.#started);
     } catch {
-      // A throwing span processor or exporter is the SDK's problem, not the caller's.
+      // A throwing span processor, exporter or reader is the SDK's problem, not the caller's.
     }
     this.#settler.settle(outcome);
   }
