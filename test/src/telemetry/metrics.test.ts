@@ -7,7 +7,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import type { HistogramMetricData, SumMetricData } from '@opentelemetry/sdk-metrics';
+import type { BatchObservableCallback, MeterProvider, Observable } from '@opentelemetry/api';
+import type {
+  GaugeMetricData,
+  HistogramMetricData,
+  SumMetricData,
+} from '@opentelemetry/sdk-metrics';
 import { createGrpcClient } from '@outrigger/grpc';
 import { createHttpClient } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -125,6 +130,51 @@ describe('HTTP metrics', () => {
     expect(
       counted(bulkhead, { 'outrigger.bulkhead.reason': 'full', 'outrigger.service': 'bounded' }),
     ).toBe(1);
+  });
+
+  it('publishes the live state as observable gauges, and stops observing on close', async () => {
+    metrics = setUpMetrics({ global: false });
+    const sdk = metrics.provider;
+    // The SDK's provider, noting the batch callbacks a client removes.
+    const removed: unknown[] = [];
+    const meterProvider: MeterProvider = {
+      getMeter(name, version, options) {
+        const meter = sdk.getMeter(name, version, options);
+        return new Proxy(meter, {
+          get(target, key) {
+            if (key === 'removeBatchObservableCallback') {
+              return (callback: BatchObservableCallback, observables: Observable[]) => {
+                removed.push(callback);
+                target.removeBatchObservableCallback(callback, observables);
+              };
+            }
+            const value = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      },
+    };
+    const address = await listen(createServer((_req, res) => res.end()));
+    const client = createHttpClient({ service: 'observed', discovery: [address], meterProvider });
+    await (await client.request('/')).body.text();
+    const gauge = (collected: Awaited<ReturnType<Metrics['collect']>>, name: string) =>
+      (findMetric(collected, name) as GaugeMetricData | undefined)?.dataPoints ?? [];
+    const collected = await metrics.collect();
+    expect(gauge(collected, 'outrigger.client.breaker.state').map((p) => p.value)).toEqual([0]);
+    expect(gauge(collected, 'outrigger.client.budget.balance')[0]!.value).toBeGreaterThan(0);
+    expect(gauge(collected, 'outrigger.client.bulkhead.in_flight').map((p) => p.value)).toEqual([
+      0,
+    ]);
+    const endpoints = gauge(collected, 'outrigger.client.endpoints');
+    expect(
+      endpoints.find((p) => p.attributes['outrigger.endpoint.state'] === 'healthy')?.value,
+    ).toBe(1);
+    expect(
+      endpoints.find((p) => p.attributes['outrigger.endpoint.state'] === 'ejected')?.value,
+    ).toBe(0);
+    expect(removed).toHaveLength(0);
+    await client.close();
+    expect(removed).toHaveLength(1);
   });
 
   it('without an SDK behind the meter, records nothing and listens to no event', async () => {

@@ -22,6 +22,7 @@ import type { ProtocolTelemetry } from '../telemetry/protocol.js';
 import { attemptSpans, callSpans } from '../telemetry/spans.js';
 import type { Clock } from '../time/clock.js';
 import { timeout } from '../timeout/policy.js';
+import { takeSnapshot } from './snapshot.js';
 
 /** What every position's builder may use: resolved settings and the client's shared parts. */
 export interface BuildContext {
@@ -61,14 +62,22 @@ type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 
 /** How each position of `DEFAULT_CHAIN` is built from settings. */
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
-  telemetry: ({ config, tracer, meter, protocolTelemetry, service, events }) =>
-    config.telemetry
-      ? callSpans({
-          tracer,
-          protocol: protocolTelemetry,
-          metrics: clientMetrics(meter, service, protocolTelemetry, events),
-        })
-      : undefined,
+  telemetry: (b) => {
+    const { config, tracer, meter, protocolTelemetry, service, events } = b;
+    if (!config.telemetry) return undefined;
+    const live = {
+      // Read at collection time, when every position has been built.
+      snapshot: () => takeSnapshot(b),
+      onClose: (close: () => void) => {
+        b.closers.push(async () => close());
+      },
+    };
+    return callSpans({
+      tracer,
+      protocol: protocolTelemetry,
+      metrics: clientMetrics(meter, service, protocolTelemetry, events, live),
+    });
+  },
   'attempt-span': ({ config, tracer, protocolTelemetry }) =>
     config.telemetry !== false && config.telemetry.attemptSpans
       ? attemptSpans({ tracer, protocol: protocolTelemetry })

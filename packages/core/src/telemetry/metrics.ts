@@ -1,10 +1,13 @@
 import {
   type Attributes,
+  type BatchObservableResult,
   type Counter,
   createNoopMeter,
   type Histogram,
   type Meter,
+  type ObservableGauge,
 } from '@opentelemetry/api';
+import type { ClientSnapshot } from '../chain/client-snapshot.js';
 import { isOutriggerError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Outcome } from '../service/outcome.js';
@@ -42,6 +45,7 @@ export function clientMetrics(
   service: string,
   protocol: ProtocolTelemetry<never, never> | undefined,
   events: EventBus,
+  live: LiveState,
 ): CallMetrics | undefined {
   const spec = (protocol?.duration ?? GENERIC_DURATION) as DurationMetric<unknown, unknown>;
   const histogram: Histogram = meter.createHistogram(spec.name, {
@@ -51,6 +55,7 @@ export function clientMetrics(
   });
   if (histogram.constructor === NOOP_HISTOGRAM) return undefined;
   countEvents(meter, service, events);
+  observeState(meter, service, live);
   const perMs = spec.unit === 's' ? 1 / 1_000 : 1;
   return {
     record(req, outcome, elapsedMs) {
@@ -59,6 +64,67 @@ export function clientMetrics(
       histogram.record(elapsedMs * perMs, attributes);
     },
   };
+}
+
+/** The client's live state, and where to register what undoes the gauges on `close()`. */
+export interface LiveState {
+  snapshot(): ClientSnapshot;
+  onClose(close: () => void): void;
+}
+
+const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * The live state as observable gauges, read from one `snapshot()` per collection: breaker state
+ * (0 closed, 1 half-open, 2 open), budget balance, bulkhead occupancy, endpoints by state.
+ * Removed when the client closes, so a closed client is neither observed nor kept alive.
+ */
+function observeState(meter: Meter, service: string, live: LiveState): void {
+  const gauge = (name: string, description: string, unit: string): ObservableGauge =>
+    meter.createObservableGauge(name, { description, unit });
+  const breaker = gauge(
+    'outrigger.client.breaker.state',
+    'Circuit state: 0 closed, 1 half-open, 2 open.',
+    '1',
+  );
+  const budget = gauge(
+    'outrigger.client.budget.balance',
+    'Retry budget tokens available.',
+    '{token}',
+  );
+  const inFlight = gauge(
+    'outrigger.client.bulkhead.in_flight',
+    'Calls holding a bulkhead slot.',
+    '{call}',
+  );
+  const queued = gauge(
+    'outrigger.client.bulkhead.queued',
+    'Calls waiting for a bulkhead slot.',
+    '{call}',
+  );
+  const endpoints = gauge('outrigger.client.endpoints', 'Endpoints known, by state.', '{endpoint}');
+  const all = [breaker, budget, inFlight, queued, endpoints];
+  const base = { 'outrigger.service': service };
+  const observe = (result: BatchObservableResult): void => {
+    const s = live.snapshot();
+    if (s.breaker) result.observe(breaker, BREAKER_STATES[s.breaker.state], base);
+    if (s.budget) result.observe(budget, s.budget.balance, base);
+    if (s.bulkhead) {
+      result.observe(inFlight, s.bulkhead.inFlight, base);
+      result.observe(queued, s.bulkhead.queued, base);
+    }
+    if (s.balancer) {
+      let ejected = 0;
+      for (const e of s.balancer.endpoints) if (e.ejected) ejected++;
+      result.observe(endpoints, s.balancer.endpoints.length - ejected, {
+        ...base,
+        'outrigger.endpoint.state': 'healthy',
+      });
+      result.observe(endpoints, ejected, { ...base, 'outrigger.endpoint.state': 'ejected' });
+    }
+  };
+  meter.addBatchObservableCallback(observe, all);
+  live.onClose(() => meter.removeBatchObservableCallback(observe, all));
 }
 
 function countEvents(meter: Meter, service: string, events: EventBus): void {
