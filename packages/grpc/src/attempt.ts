@@ -95,12 +95,11 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
     // The wire carries the call's total deadline, not a per-try one: the per-try timer cuts the
     // attempt first with a retryable TIMEOUT, where grpc-js's own DEADLINE_EXCEEDED (a failure,
     // never retried) could win the race; and a committed stream is held to the total deadline.
-    const deadline = req.deadline < Number.POSITIVE_INFINITY ? req.deadline : ctx.deadline;
-    const options: CallOptions =
-      req.options === undefined
-        ? { deadline: wireDeadline(deadline, ctx) }
-        : { ...req.options, deadline: wireDeadline(deadline, ctx) };
-    const metadata = attemptMetadata(req.metadata, ctx);
+    const deadline = wireDeadline(
+      req.deadline < Number.POSITIVE_INFINITY ? req.deadline : ctx.deadline,
+      ctx,
+    );
+    const metadata = attemptMetadata(req.metadata, ctx) ?? new Metadata();
     noteEndpoint(ctx);
     ctx.cancellation.add(this);
     let call: SurfaceCall;
@@ -117,7 +116,7 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
             const wire = new UnaryWireCall(
               client,
               info.path,
-              options.deadline!,
+              deadline,
               req.options,
               info.deserialize,
               this,
@@ -131,8 +130,8 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
             identity,
             info.deserialize,
             req.message!,
-            metadata ?? new Metadata(),
-            options,
+            metadata,
+            callOptions(req.options, deadline),
             (error, value) => this.#answer(error ?? undefined, value),
           );
           break;
@@ -141,8 +140,8 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
             info.path,
             identity,
             info.deserialize,
-            metadata ?? new Metadata(),
-            options,
+            metadata,
+            callOptions(req.options, deadline),
             (error, value) => this.#answer(error ?? undefined, value),
           );
           call = writable;
@@ -155,8 +154,8 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
             identity,
             info.deserialize,
             req.message!,
-            metadata ?? new Metadata(),
-            options,
+            metadata,
+            callOptions(req.options, deadline),
           );
           this.#listenForMessages(call as ClientReadableStream<unknown>);
           break;
@@ -165,8 +164,8 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
             info.path,
             identity,
             info.deserialize,
-            metadata ?? new Metadata(),
-            options,
+            metadata,
+            callOptions(req.options, deadline),
           );
           call = duplex;
           this.#listenForMessages(duplex);
@@ -307,6 +306,11 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
     this.ctx.cancellation.remove(this);
     settler.settle(ok ? succeeded(this) : failedWith(error));
   }
+}
+
+/** The caller's call options with the attempt's deadline, for grpc-js's client layer. */
+function callOptions(options: CallOptions | undefined, deadline: number): CallOptions {
+  return options === undefined ? { deadline } : { ...options, deadline };
 }
 
 /** grpc-js's deadline: ms since the epoch, from the chain's clock; Infinity (grpc-js: none) for none. */

@@ -1,10 +1,10 @@
-import {
-  type CallOptions,
-  type Client,
-  type Deadline,
+import type {
+  CallOptions,
+  Client,
+  Deadline,
   Metadata,
-  type ServiceError,
-  type StatusObject,
+  ServiceError,
+  StatusObject,
 } from '@grpc/grpc-js';
 import { fromStatus } from './service-error.js';
 import { GrpcStatus } from './status.js';
@@ -77,9 +77,9 @@ export class UnaryWireCall {
       ) as unknown as ChannelCall;
   }
 
-  send(metadata: Metadata | undefined, message: Buffer): void {
+  send(metadata: Metadata, message: Buffer): void {
     const call = this.#call;
-    call.start(metadata ?? new Metadata(), this);
+    call.start(metadata, this);
     call.startRead();
     call.sendMessageWithContext(NO_CONTEXT, message);
     call.halfClose();
