@@ -572,6 +572,30 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     expect(() => (c.Say as Fn)({ text: 'x' }, () => {})).toThrow(/closed/);
   });
 
+  it("keeps a leaving endpoint's channel until its call in flight ends, then closes it", async () => {
+    const [a, b] = await servers_(2);
+    let listener: { onEndpoints(e: unknown[]): void } | undefined;
+    const { endpoint } = await import('@outrigger/core');
+    const discovery = {
+      subscribe: (_s: string, l: { onEndpoints(e: unknown[]): void }) => {
+        listener = l;
+        l.onEndpoints([endpoint({ host: '127.0.0.1', port: a!.port })]);
+        return () => {};
+      },
+      close: async () => {},
+    };
+    const c = client({ discovery });
+    const slow = unary(c, 'Say', { text: 'slow', delayMs: 300 });
+    await eventually(() => expect(a!.calls.Say).toBe(1));
+    listener!.onEndpoints([endpoint({ host: '127.0.0.1', port: b!.port })]);
+    // The call in flight keeps its channel: it is not cut by the update.
+    expect(c.openChannels).toBe(1);
+    const done = await slow;
+    expect(done.error).toBeNull();
+    expect(done.value?.peer).toBe(String(a!.port));
+    expect(c.openChannels).toBe(0);
+  });
+
   it('refuses what is not a grpc-js client, unknown methods and bad options with CONFIG_INVALID', () => {
     const bad = [
       () => createGrpcClient(class {} as never, { service: 's', discovery: ['127.0.0.1:1'] }),
