@@ -12,6 +12,7 @@ import { createHttpClient, withInbound } from '@outrigger/http';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from './support/protos.js';
+import { listenGrpc } from './support/test-service.js';
 
 const closers: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -56,11 +57,7 @@ describe('a deadline crossing HTTP -> gRPC -> HTTP', () => {
         },
       }),
     );
-    const port = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
+    const { port } = await listenGrpc(grpcServer);
     closers.push(() => grpcServer.forceShutdown());
     const toMiddle = createGrpcClient(Echo, {
       service: 'middle',

@@ -8,6 +8,7 @@ import { createGrpcClient } from '@outrigger/grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../support/pki.js';
 import { Echo, type EchoMessage, echoServiceDefinition } from './support/protos.js';
+import { listenGrpc } from './support/test-service.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -37,9 +38,7 @@ async function tlsServer(requireClientCert: boolean): Promise<string> {
     ],
     requireClientCert,
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (e, p) => (e ? reject(e) : resolve(p))),
-  );
+  const { port } = await listenGrpc(server, { credentials });
   closers.push(() => server.forceShutdown());
   return `127.0.0.1:${port}`;
 }

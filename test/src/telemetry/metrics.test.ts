@@ -17,6 +17,7 @@ import { createGrpcClient } from '@outrigger/grpc';
 import { createHttpClient } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from '../grpc/support/protos.js';
+import { listenGrpc } from '../grpc/support/test-service.js';
 import { findMetric, type Metrics, setUpMetrics } from './support/otel.js';
 
 const closers: Array<() => unknown> = [];
@@ -201,11 +202,7 @@ describe('gRPC metrics', () => {
         cb(null, call.request);
       },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
+    const { port } = await listenGrpc(server);
     closers.push(() => server.forceShutdown());
     const client = createGrpcClient(Echo, {
       service: 'echo',

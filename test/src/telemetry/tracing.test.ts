@@ -13,6 +13,7 @@ import { createGrpcClient } from '@outrigger/grpc';
 import { createHttpClient, withInbound } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from '../grpc/support/protos.js';
+import { listenGrpc } from '../grpc/support/test-service.js';
 import { setUpTracing, type Tracing } from './support/otel.js';
 
 const closers: Array<() => unknown> = [];
@@ -200,11 +201,7 @@ describe('gRPC spans', () => {
         cb(null, { text: call.request.text, n: 3 });
       },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
+    const { port } = await listenGrpc(server);
     closers.push(() => server.forceShutdown());
     const client = createGrpcClient(Echo, { service: 'echo', discovery: [`127.0.0.1:${port}`] });
     closers.push(() => client.close());

@@ -32,14 +32,17 @@ export interface RunningServer {
 export interface ListenOptions {
   /** 0 (the default) for any free port; a fixed port brings an instance back where it was. */
   port?: number;
+  /** Insecure by default. */
+  credentials?: grpc.ServerCredentials;
 }
 
-async function listen(
+/** Binds `server` on 127.0.0.1 (any free port unless told), for tests and the bench. */
+export async function listenGrpc(
   server: grpc.Server,
-  { port = 0 }: ListenOptions = {},
+  { port = 0, credentials = grpc.ServerCredentials.createInsecure() }: ListenOptions = {},
 ): Promise<RunningServer> {
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`127.0.0.1:${port}`, credentials, (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );
@@ -235,7 +238,7 @@ const serverId = `outrigger-test-${process.pid}`;
 export async function startTestServer(options?: ListenOptions): Promise<RunningServer> {
   const server = new grpc.Server();
   server.addService(testServiceDefinition, testService);
-  return listen(server, options);
+  return listenGrpc(server, options);
 }
 
 // ---- Echo -------------------------------------------------------------------------------------
@@ -369,7 +372,7 @@ export async function startEchoServer(
     },
   };
   server.addService(echoServiceDefinition, impl);
-  const running = await listen(server, options);
+  const running = await listenGrpc(server, options);
   served.set(SERVED_BY, running.address);
   return {
     ...running,
