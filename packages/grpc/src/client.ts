@@ -1,5 +1,5 @@
 import type { CallOptions, Client, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
-import type { ClientSnapshot, EffectiveConfig, EventBus } from '@outrigger/core';
+import type { ClientSnapshot, EffectiveConfig, EventBus, Route } from '@outrigger/core';
 import { readArguments } from './arguments.js';
 import { GrpcClientCore } from './client-core.js';
 import type { MethodInfo } from './methods.js';
@@ -63,6 +63,12 @@ export type OutriggerGrpcClient<T> = GeneratedMethods<T> & {
    * when called; calls pay nothing for it. Positions that are off are `false`.
    */
   snapshot(): ClientSnapshot;
+  /**
+   * Replaces the routes and traffic splits at run time (same schema as the `routes` option;
+   * `CONFIG_INVALID` for a bad table, which leaves the old one in force). Calls in flight finish
+   * where they are.
+   */
+  setRoutes(routes: readonly Route[]): void;
   readonly config: EffectiveConfig;
   /** Policy events (`retry.scheduled`, `breaker.opened`, ...). */
   readonly events: EventBus;
@@ -97,6 +103,10 @@ export function createGrpcClient<C extends abstract new (...args: never[]) => ob
     close: { value: () => core.close(), enumerable: false },
     describe: { value: () => core.chain.describe(), enumerable: false },
     snapshot: { value: () => core.chain.snapshot(), enumerable: false },
+    setRoutes: {
+      value: (routes: readonly Route[]) => core.chain.setRoutes(routes),
+      enumerable: false,
+    },
     config: { value: core.chain.config, enumerable: false },
     events: { value: core.chain.events, enumerable: false },
     openChannels: { get: () => core.channels.size, enumerable: false },

@@ -1,4 +1,4 @@
-import type { ClientSnapshot, EffectiveConfig, EventBus } from '@outrigger/core';
+import type { ClientSnapshot, EffectiveConfig, EventBus, Route } from '@outrigger/core';
 import type { Response } from 'undici';
 import { ClientCore } from './client-core.js';
 import { type FetchInit, fetchVia, type RequestLike } from './fetch.js';
@@ -24,6 +24,12 @@ export interface HttpClient {
    * when called; calls pay nothing for it. Positions that are off are `false`.
    */
   snapshot(): ClientSnapshot;
+  /**
+   * Replaces the routes and traffic splits at run time (same schema as the `routes` option;
+   * `CONFIG_INVALID` for a bad table, which leaves the old one in force). Calls in flight finish
+   * where they are.
+   */
+  setRoutes(routes: readonly Route[]): void;
   readonly config: EffectiveConfig;
   /** Policy events (`retry.scheduled`, `breaker.opened`, ...), for telemetry or your own use. */
   readonly events: EventBus;
@@ -43,6 +49,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     close: () => core.close(),
     describe: () => core.chain.describe(),
     snapshot: () => core.chain.snapshot(),
+    setRoutes: (routes) => core.chain.setRoutes(routes),
     config: core.chain.config,
     events: core.chain.events,
   };

@@ -91,3 +91,24 @@ describe('HttpClient.snapshot()', () => {
     expect(JSON.parse(JSON.stringify(after))).toStrictEqual(after);
   });
 });
+
+describe('HttpClient.setRoutes()', () => {
+  it('replaces the route table at run time and refuses a bad one, keeping the old', async () => {
+    const a = await backend();
+    const client = createHttpClient({ service: 'ledger', discovery: [a.address], env: {} });
+    clients.push(client);
+    const routesOf = () => {
+      const { balancer } = client.snapshot();
+      if (balancer === false) throw new Error('the client has a balancer');
+      return balancer.routes.map((r) => r.name);
+    };
+
+    client.setRoutes([{ name: 'reads', match: { method: 'GET' } }]);
+    expect(routesOf()).toEqual(['reads']);
+    expect(() => client.setRoutes([{ name: 'bad', split: [] }])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(routesOf()).toEqual(['reads']);
+    expect(await (await client.fetch('/')).text()).toBe('ok');
+  });
+});
