@@ -1,38 +1,132 @@
 import { type Endpoint, endpoint } from '@outrigger/core';
 
+export type ConsulCheckStatus = 'passing' | 'warning' | 'critical' | 'maintenance';
+
 /** The part of one `/v1/health/service/:name` entry that discovery reads (Consul's documented shape). */
 export interface ConsulHealthEntry {
-  Node: { Node: string; Address: string; Datacenter?: string };
+  Node: {
+    Node: string;
+    Address: string;
+    Datacenter?: string | undefined;
+    TaggedAddresses?: Record<string, string> | null | undefined;
+  };
   Service: {
     ID: string;
     Service: string;
     Address: string;
     Port: number;
-    Tags?: string[] | null;
-    Meta?: Record<string, string> | null;
-    Weights?: { Passing: number; Warning: number };
+    Tags?: string[] | null | undefined;
+    Meta?: Record<string, string> | null | undefined;
+    Weights?: { Passing: number; Warning: number } | undefined;
+    TaggedAddresses?: Record<string, { Address: string; Port: number }> | null | undefined;
   };
-  Checks?: { Status: 'passing' | 'warning' | 'critical' | 'maintenance' }[];
+  Checks?: { Status: ConsulCheckStatus | string }[] | null | undefined;
 }
 
+export interface MappingOptions {
+  /** Keep instances whose worst check is `warning` (at `Weights.Warning`). Default false. */
+  includeWarning: boolean;
+  /** Use this tagged address (`lan_ipv4`, `wan`...) when the service or node has one. */
+  taggedAddress: string | undefined;
+  /** The `Service.Meta` key holding the instance's zone. Default `zone`. */
+  zoneMetaKey: string;
+}
+
+const DEFAULTS: MappingOptions = {
+  includeWarning: false,
+  taggedAddress: undefined,
+  zoneMetaKey: 'zone',
+};
+
 /**
- * Consul entries to endpoints: the service address falls back to the node's (as Consul's DNS
- * interface does), the passing weight becomes the endpoint weight, tags and meta become
- * metadata, and a `zone` meta key (else the datacenter) the zone.
+ * Consul entries to endpoints. The address is `Service.Address`, falling back to
+ * `Node.Address` as Consul's DNS interface does (a tagged address first, when asked); the
+ * weight is `Weights.Passing`, or `Weights.Warning` for an instance with a warning check, and an
+ * instance weighted 0 is left out, as Consul's DNS does. `Service.Meta` becomes the metadata
+ * as it is (so a route splits by `version`), beside `consul.node`, `consul.datacenter`,
+ * `consul.tags` (comma-joined) and `tag:<tag>` = `true` per tag. Ids are `node/serviceId`, as a
+ * service ID is only unique on its node. Sorted by id, so Consul's order is not a change.
  */
-export function endpointsFromHealth(entries: readonly ConsulHealthEntry[]): Endpoint[] {
-  return entries.map((entry) => {
+export function endpointsFromHealth(
+  entries: readonly ConsulHealthEntry[],
+  options: Partial<MappingOptions> = {},
+): Endpoint[] {
+  const o = { ...DEFAULTS, ...options };
+  const out: Endpoint[] = [];
+  for (const entry of entries) {
+    const status = aggregateStatus(entry.Checks);
+    if (status === 'critical' || status === 'maintenance') continue;
+    if (status === 'warning' && !o.includeWarning) continue;
+    const weights = entry.Service.Weights;
+    const weight = (status === 'warning' ? weights?.Warning : weights?.Passing) ?? 1;
+    if (!(weight > 0)) continue;
     const meta = entry.Service.Meta ?? {};
-    const metadata: Record<string, string> = { ...meta, node: entry.Node.Node };
+    const metadata: Record<string, string> = { ...meta, 'consul.node': entry.Node.Node };
+    if (entry.Node.Datacenter) metadata['consul.datacenter'] = entry.Node.Datacenter;
     const tags = entry.Service.Tags ?? [];
-    if (tags.length > 0) metadata.tags = tags.join(',');
-    return endpoint({
-      id: entry.Service.ID,
-      host: entry.Service.Address || entry.Node.Address,
-      port: entry.Service.Port,
-      weight: entry.Service.Weights?.Passing ?? 1,
-      zone: meta.zone ?? entry.Node.Datacenter,
-      metadata,
-    });
+    if (tags.length > 0) metadata['consul.tags'] = tags.join(',');
+    for (const tag of tags) metadata[`tag:${tag}`] = 'true';
+    const { host, port } = addressOf(entry, o.taggedAddress);
+    out.push(
+      endpoint({
+        id: `${entry.Node.Node}/${entry.Service.ID}`,
+        host,
+        port,
+        weight,
+        zone: meta[o.zoneMetaKey] || undefined,
+        metadata,
+      }),
+    );
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The worst of an entry's checks (node and service), as Consul's `passing` filter judges it. */
+export function aggregateStatus(checks: ConsulHealthEntry['Checks']): ConsulCheckStatus {
+  let worst: ConsulCheckStatus = 'passing';
+  for (const check of checks ?? []) {
+    if (check.Status === 'maintenance') return 'maintenance';
+    if (check.Status === 'critical') worst = 'critical';
+    else if (check.Status === 'warning' && worst === 'passing') worst = 'warning';
+    else if (check.Status !== 'passing' && check.Status !== 'warning') worst = 'critical';
+  }
+  return worst;
+}
+
+function addressOf(entry: ConsulHealthEntry, tagged: string | undefined) {
+  const { Service, Node } = entry;
+  if (tagged) {
+    const own = Service.TaggedAddresses?.[tagged];
+    if (own?.Address) return { host: own.Address, port: own.Port || Service.Port };
+    const node = Node.TaggedAddresses?.[tagged];
+    if (node) return { host: node, port: Service.Port };
+  }
+  return { host: Service.Address || Node.Address, port: Service.Port };
+}
+
+/** A body that is not a list of entries: a clear error beats a `TypeError` deep in mapping. */
+export function parseHealthBody(text: string): ConsulHealthEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the body is not JSON (${(error as Error).message}; ${text.length} bytes)`);
+  }
+  if (!Array.isArray(parsed)) throw new Error('the body is not a JSON array of health entries');
+  parsed.forEach((entry: unknown, i) => {
+    const e = entry as Partial<ConsulHealthEntry> | null;
+    const ok =
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.Node?.Node === 'string' &&
+      typeof e.Node.Address === 'string' &&
+      typeof e.Service?.ID === 'string' &&
+      typeof e.Service.Port === 'number' &&
+      Number.isInteger(e.Service.Port) &&
+      e.Service.Port > 0 &&
+      e.Service.Port < 65_536 &&
+      (e.Service.Address === undefined || typeof e.Service.Address === 'string');
+    if (!ok) throw new Error(`entry ${i} lacks Node.Node/Address or Service.ID/Port`);
   });
+  return parsed as ConsulHealthEntry[];
 }
