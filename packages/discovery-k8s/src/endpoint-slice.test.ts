@@ -1,40 +1,109 @@
 import { describe, expect, it } from 'vitest';
-import { endpointsFromSlices } from './endpoint-slice.js';
+import { type EndpointSliceLike, readSlice, SliceError } from './endpoint-slice.js';
+import { slice } from './test-support/fake-api.js';
 
-describe('endpointsFromSlices', () => {
-  it('keeps ready (or unset) endpoints on the named port, with zone and pod', () => {
-    const endpoints = endpointsFromSlices(
-      [
-        {
-          metadata: { labels: { 'kubernetes.io/service-name': 'payments' } },
-          ports: [
-            { name: 'metrics', port: 9100 },
-            { name: 'http', port: 8080 },
-          ],
-          endpoints: [
-            {
-              addresses: ['10.1.0.4'],
-              conditions: { ready: true },
-              zone: 'eu-1a',
-              targetRef: { name: 'pay-abc' },
-            },
-            { addresses: ['10.1.0.5'], conditions: { ready: false } },
-            { addresses: ['10.1.0.6'] },
-          ],
-        },
-      ],
+function errorOf(s: EndpointSliceLike, port?: string | number): SliceError {
+  try {
+    readSlice(s, 'payments', port);
+  } catch (e) {
+    return e as SliceError;
+  }
+  throw new Error('no error');
+}
+
+describe('readSlice', () => {
+  it('applies the API nil rules: ready and serving default true, terminating false', () => {
+    const [e] = readSlice(
+      {
+        ...slice('payments-a', []),
+        endpoints: [{ addresses: ['10.0.0.1'] }],
+      },
+      'payments',
       'http',
     );
-    expect(endpoints.map((e) => e.id)).toEqual(['10.1.0.4:8080', '10.1.0.6:8080']);
-    expect(endpoints[0]).toMatchObject({ zone: 'eu-1a', metadata: { pod: 'pay-abc' } });
+    expect(e).toMatchObject({
+      host: '10.0.0.1',
+      port: 8080,
+      ready: true,
+      serving: true,
+      terminating: false,
+    });
   });
 
-  it('skips slices without the port', () => {
-    expect(
-      endpointsFromSlices(
-        [{ ports: [{ name: 'grpc', port: 9000 }], endpoints: [{ addresses: ['10.0.0.1'] }] }],
-        'http',
-      ),
-    ).toEqual([]);
+  it('carries zone, hints.forZones, pod and node', () => {
+    const [e] = readSlice(
+      {
+        ...slice('payments-a', []),
+        endpoints: [
+          {
+            addresses: ['10.0.0.1', '10.0.0.9'],
+            zone: 'eu-1a',
+            nodeName: 'node-7',
+            targetRef: { kind: 'Pod', name: 'payments-7d9-x' },
+            hints: { forZones: [{ name: 'eu-1a' }, { name: 'eu-1b' }] },
+          },
+        ],
+      },
+      'payments',
+      undefined,
+    );
+    expect(e).toMatchObject({
+      host: '10.0.0.1',
+      zone: 'eu-1a',
+      node: 'node-7',
+      pod: 'payments-7d9-x',
+      forZones: ['eu-1a', 'eu-1b'],
+    });
+  });
+
+  it('picks the port by name or by number, and the only port by default', () => {
+    const s: EndpointSliceLike = {
+      ...slice('payments-a', [{ ip: '10.0.0.1' }]),
+      ports: [
+        { name: 'http', port: 8080 },
+        { name: 'metrics', port: 9100 },
+      ],
+    };
+    expect(readSlice(s, 'payments', 'metrics')[0]?.port).toBe(9100);
+    expect(readSlice(s, 'payments', 8080)[0]?.port).toBe(8080);
+    expect(readSlice(slice('x', [{ ip: '10.0.0.1' }]), 'payments', undefined)[0]?.port).toBe(8080);
+    expect(errorOf(s).message).toMatch(/several ports \(http=8080, metrics=9100\)/);
+  });
+
+  it('reads IPv6 slices', () => {
+    expect(readSlice(slice('v6', [{ ip: 'fd00::1' }]), 'payments', 'http')[0]).toMatchObject({
+      host: 'fd00::1',
+      port: 8080,
+    });
+  });
+
+  it('names the slice and the fault: missing port, FQDN, bad address, missing label', () => {
+    const noPort = { ...slice('payments-a', [{ ip: '10.0.0.1' }]), ports: [] };
+    expect(errorOf(noPort, 'http').message).toBe(
+      'EndpointSlice shop/payments-a: has no port "http" (its ports: none)',
+    );
+    const nilPort = { ...slice('payments-a', [{ ip: '10.0.0.1' }]), ports: [{ name: 'http' }] };
+    expect(errorOf(nilPort, 'http').message).toMatch(/port http has no usable number/);
+    const fqdn = { ...slice('payments-b', [{ ip: '10.0.0.1' }]), addressType: 'FQDN' };
+    expect(errorOf(fqdn, 'http')).toBeInstanceOf(SliceError);
+    expect(errorOf(fqdn, 'http').message).toMatch(
+      /^EndpointSlice shop\/payments-b: addressType FQDN is not supported/,
+    );
+    const wrongFamily = { ...slice('payments-c', [{ ip: 'fd00::1' }]), addressType: 'IPv4' };
+    expect(errorOf(wrongFamily, 'http').message).toMatch(/"fd00::1" is not an IPv4 address/);
+    const unlabelled: EndpointSliceLike = {
+      ...slice('payments-d', [{ ip: '10.0.0.1' }]),
+      metadata: { name: 'payments-d', namespace: 'shop' },
+    };
+    expect(errorOf(unlabelled, 'http').message).toBe(
+      'EndpointSlice shop/payments-d: has no kubernetes.io/service-name label (expected "payments")',
+    );
+    expect(errorOf({ addressType: 'IPv4' }, 'http').message).toMatch(
+      /<unnamed>: has no metadata.name/,
+    );
+  });
+
+  it('accepts a slice without endpoints whatever its ports (a Service with no pods)', () => {
+    expect(readSlice({ ...slice('empty', []), ports: null }, 'payments', 'http')).toEqual([]);
   });
 });
