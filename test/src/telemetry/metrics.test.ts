@@ -78,7 +78,7 @@ describe('HTTP metrics', () => {
     ]);
     // ...and the retry it took is counted.
     const retries = findMetric(collected, 'outrigger.client.retries') as SumMetricData;
-    expect(counted(retries, { 'outrigger.retry.verdict': 'retryable' })).toBe(1);
+    expect(counted(retries, { 'outrigger.retry.reason': 'retryable' })).toBe(1);
   });
 
   it('counts breaker transitions and refusals, and bulkhead rejections', async () => {

@@ -1,10 +1,11 @@
 import type { Verdict } from '../classify/classifier.js';
 import { ATTEMPT_LOG } from '../context/attempt-log.js';
+import type { CallContext } from '../context/call-context.js';
 import { REQUEST_INFO } from '../context/request-info.js';
 import { ClientClosedError, NoEndpointsError } from '../errors/errors.js';
 import { OutlierDetector } from '../outlier/detector.js';
 import { compileRoutes } from '../routing/compile.js';
-import { ROUTE, type Route } from '../routing/route.js';
+import { ROUTE, type Route, SUBSET } from '../routing/route.js';
 import { type AttemptFrame, type Guard, guardPolicy, WAIT } from '../service/guard.js';
 import { namedPolicy, type Policy } from '../service/service.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -80,7 +81,8 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
   // latency when the balancer learns from it, the time when outlier detection may need it.
   const timed = balancer.observe !== undefined;
   const stamped = timed || detector !== undefined;
-  const settle = (backend: Backend, verdict: Verdict, start: number, clock: Clock) => {
+  const settle = (backend: Backend, verdict: Verdict, start: number, ctx: CallContext) => {
+    const clock = o.clock ?? ctx.clock;
     if (backend.removed) return;
     if (timed) {
       const end = clock.now();
@@ -88,7 +90,9 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     }
     if (detector === undefined) return;
     if (verdict === 'success') detector.succeeded(backend);
-    else if (detector.record(backend, verdict, start, pool.backends.length)) pool.healthChanged();
+    else if (detector.record(backend, verdict, start, pool.backends.length, ctx)) {
+      pool.healthChanged();
+    }
   };
 
   /**
@@ -130,7 +134,8 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     request.exclude = undefined;
     request.ctx = undefined;
     log?.record(backend.endpoint);
-    const routed = route === undefined ? ctx : ctx.with(ROUTE, route.route);
+    let routed = route === undefined ? ctx : ctx.with(ROUTE, route.route);
+    if (subset !== placement.all) routed = routed.with(SUBSET, subset.selector.key);
     frame.ctx = routed.withEndpoint(backend.endpoint);
     frame.start = now;
     backend.outstanding++;
@@ -153,7 +158,7 @@ export function loadBalancer(options: LoadBalancerOptions): LoadBalancerPolicy {
     },
     settle(backend, verdict, frame) {
       backend.outstanding--;
-      settle(backend, verdict, frame.start, o.clock ?? frame.ctx.clock);
+      settle(backend, verdict, frame.start, frame.ctx);
     },
   };
   const lb = guardPolicy(guard);

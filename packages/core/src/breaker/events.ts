@@ -1,3 +1,4 @@
+import type { CallContext } from '../context/call-context.js';
 import type { BreakerState } from './circuit-breaker.js';
 
 /** A breaker changed state. `failures` and `calls` are the rolling window's counts at that moment. */
@@ -14,6 +15,8 @@ export interface BreakerStateChangedEvent {
 /** An open circuit refused a call without calling through. */
 export interface BreakerRejectedEvent {
   readonly service: string;
+  /** The call this happened to: telemetry marks its span. */
+  readonly ctx: CallContext;
   /** When a trial call will be let through (0 when a trial is already in flight). */
   readonly retryInMs: number;
 }

@@ -31,7 +31,8 @@ export function breaker(options: BreakerPolicyOptions = {}): BreakerPolicy {
   const refuse = (ctx: CallContext): CircuitOpenError => {
     const service = options.service ?? ctx.service;
     const retryInMs = circuit.retryInMs();
-    if (events?.has('breaker.rejected')) events.emit('breaker.rejected', { service, retryInMs });
+    if (events?.has('breaker.rejected'))
+      events.emit('breaker.rejected', { service, ctx, retryInMs });
     // Half-open with the trial out: there is no time to promise, so the message names none.
     return new CircuitOpenError({ service, retryInMs: retryInMs > 0 ? retryInMs : undefined });
   };

@@ -63,6 +63,7 @@ function waitForSlot(
     if (!events?.has('bulkhead.rejected')) return;
     events.emit('bulkhead.rejected', {
       service,
+      ctx,
       reason,
       active: slots.active,
       queued: slots.queued,
@@ -82,14 +83,28 @@ function waitForSlot(
   if (waitMs <= 0) return Promise.reject(timedOut());
 
   return new Promise<void>((resolve, reject) => {
-    const waiter = new QueuedCall(slots, ctx, clock ?? ctx.clock, resolve, reject);
+    const granted = events?.has('bulkhead.dequeued')
+      ? dequeuedReporter(events, service, ctx, clock ?? ctx.clock)
+      : undefined;
+    const waiter = new QueuedCall(slots, ctx, clock ?? ctx.clock, resolve, reject, granted);
     waiter.ticket = slots.enqueue(waiter);
     if (events?.has('bulkhead.queued')) {
-      events.emit('bulkhead.queued', { service, queued: slots.queued });
+      events.emit('bulkhead.queued', { service, ctx, queued: slots.queued });
     }
     ctx.cancellation.add(waiter);
     if (Number.isFinite(waitMs)) waiter.startTimer(waitMs, timedOut);
   });
+}
+
+/** Emits `bulkhead.dequeued` with the time since now, when the call gets its slot. */
+function dequeuedReporter(
+  events: EventBus,
+  service: string,
+  ctx: CallContext,
+  clock: Clock,
+): () => void {
+  const since = clock.now();
+  return () => events.emit('bulkhead.dequeued', { service, ctx, waitedMs: clock.now() - since });
 }
 
 /** One queued call: listens for its grant, its caller's abort and its timer, whichever first. */
@@ -103,6 +118,7 @@ class QueuedCall implements BulkheadWaiter, AbortListener {
     private readonly clock: Clock,
     private readonly resolve: () => void,
     private readonly reject: (error: unknown) => void,
+    private readonly granted: (() => void) | undefined,
   ) {}
 
   /** After `ms` the call leaves the queue and rejects with `error()`. */
@@ -118,6 +134,7 @@ class QueuedCall implements BulkheadWaiter, AbortListener {
 
   grant(): void {
     this.#stop();
+    this.granted?.();
     this.resolve();
   }
 

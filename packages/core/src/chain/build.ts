@@ -120,6 +120,7 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
       TRACER_VERSION,
     ),
     protocolTelemetry: parts.telemetry as ProtocolTelemetry<never, never> | undefined,
+    metrics: undefined,
     loadBalancer: undefined,
     breaker: undefined,
     bulkhead: undefined,

@@ -17,8 +17,9 @@ import type { TokenBucket } from '../rate-limit/token-bucket.js';
 import { retry } from '../retry/policy.js';
 import type { Route } from '../routing/route.js';
 import type { Policy } from '../service/service.js';
-import { clientMetrics } from '../telemetry/metrics.js';
+import { type ClientMetrics, clientMetrics } from '../telemetry/metrics.js';
 import type { ProtocolTelemetry } from '../telemetry/protocol.js';
+import { SpanEvents } from '../telemetry/span-events.js';
 import { attemptSpans, callSpans } from '../telemetry/spans.js';
 import type { Clock } from '../time/clock.js';
 import { timeout } from '../timeout/policy.js';
@@ -45,6 +46,8 @@ export interface BuildContext {
   readonly protocolTelemetry: ProtocolTelemetry<never, never> | undefined;
   /** The meter (the options' provider or the global one). */
   readonly meter: Meter;
+  /** Set by the telemetry position: the client's instruments, when a metrics SDK is behind the meter. */
+  metrics: ClientMetrics | undefined;
   /** Set by the balancer position. */
   loadBalancer: LoadBalancerPolicy | undefined;
   // Set by their positions when on, so that `chain.snapshot()` can read their state: kept
@@ -72,16 +75,25 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
         b.closers.push(async () => close());
       },
     };
-    return callSpans({
-      tracer,
+    const metrics = clientMetrics({
+      meter,
+      service,
       protocol: protocolTelemetry,
-      metrics: clientMetrics(meter, service, protocolTelemetry, events, live),
+      events,
+      live,
+      endpoints: config.telemetry.endpointMetrics,
     });
+    b.metrics = metrics;
+    const spanEvents = new SpanEvents(events);
+    b.closers.push(() => spanEvents.close());
+    return callSpans({ tracer, protocol: protocolTelemetry, metrics, spanEvents });
   },
-  'attempt-span': ({ config, tracer, protocolTelemetry }) =>
-    config.telemetry !== false && config.telemetry.attemptSpans
-      ? attemptSpans({ tracer, protocol: protocolTelemetry })
-      : undefined,
+  'attempt-span': ({ config, tracer, protocolTelemetry, metrics }) => {
+    if (!config.telemetry) return undefined;
+    const spans = config.telemetry.attemptSpans;
+    if (!spans && metrics === undefined) return undefined;
+    return attemptSpans({ tracer, protocol: protocolTelemetry, spans, metrics });
+  },
   'total-deadline': ({ config, events, service }) =>
     config.timeout ? timeout({ totalMs: config.timeout.totalMs, events, service }) : undefined,
   retry: (b) => {

@@ -93,6 +93,11 @@ export interface OutlierDetectionOptions {
 export interface TelemetryOptions {
   /** A child span per attempt under the call's span. Default true. */
   attemptSpans?: boolean;
+  /**
+   * Per-endpoint series (in flight, EWMA latency, ejected, ejections by endpoint). Default
+   * false: one series per endpoint multiplies a backend's metric count by the fleet's size.
+   */
+  endpointMetrics?: boolean;
 }
 
 export interface FaultOptions {
@@ -163,5 +168,5 @@ export interface EffectiveConfig {
         readonly abort: { readonly percent: number; readonly status: number };
       }
     | false;
-  readonly telemetry: { readonly attemptSpans: boolean } | false;
+  readonly telemetry: { readonly attemptSpans: boolean; readonly endpointMetrics: boolean } | false;
 }

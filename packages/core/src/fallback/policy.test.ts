@@ -19,8 +19,9 @@ describe('fallback()', () => {
     const svc = fallback({ codes: ['CIRCUIT_OPEN', 'BULKHEAD_FULL'], value: [], events })(
       failing(new CircuitOpenError({ service: 'recs' })),
     );
-    await expect(svc('u1', CallContext.root({ service: 'recs' }))).resolves.toEqual([]);
-    expect(seen).toEqual([{ service: 'recs', code: 'CIRCUIT_OPEN' }]);
+    const ctx = CallContext.root({ service: 'recs' });
+    await expect(svc('u1', ctx)).resolves.toEqual([]);
+    expect(seen).toEqual([{ service: 'recs', ctx, code: 'CIRCUIT_OPEN' }]);
   });
 
   it('passes other failures and every success through untouched', async () => {

@@ -43,6 +43,7 @@ export function fallback<V>(options: FallbackOptions<V>): Policy & { readonly po
         if (events?.has('fallback.used')) {
           events.emit('fallback.used', {
             service: options.service ?? ctx.service,
+            ctx,
             code: codeOf(error),
           });
         }

@@ -1,3 +1,4 @@
+import type { CallContext } from '../context/call-context.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 declare module '../events/events.js' {
@@ -8,6 +9,8 @@ declare module '../events/events.js' {
      */
     'fault.injected': {
       readonly service: string;
+      /** The call this happened to (its attempt's, for attempt-level events): telemetry marks its span. */
+      readonly ctx: CallContext;
       readonly kind: 'delay' | 'abort';
       /** The route whose fault settings applied; undefined for the client-wide ones. */
       readonly route: string | undefined;

@@ -57,6 +57,7 @@ describe('fault()', () => {
     expect(seen).toHaveLength(aborted);
     expect(seen[0]).toEqual({
       service: 'svc',
+      ctx: expect.any(CallContext),
       kind: 'abort',
       route: undefined,
       endpoint: e,

@@ -48,6 +48,7 @@ export function fault(options: FaultPolicyOptions | false = {}): Policy {
         const status = spec.abortError ? undefined : spec.abortStatus;
         events.emit('fault.injected', {
           service,
+          ctx,
           kind: 'abort',
           route,
           endpoint: ctx.endpoint,
@@ -68,6 +69,7 @@ export function fault(options: FaultPolicyOptions | false = {}): Policy {
         const service = options.service ?? ctx.service;
         events.emit('fault.injected', {
           service,
+          ctx,
           kind: 'delay',
           route,
           endpoint: ctx.endpoint,

@@ -1,6 +1,7 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
 import type { Classifier, Verdict } from '../classify/classifier.js';
 import { abortError } from '../context/abort-error.js';
+import { ATTEMPT_CAUSE, HEDGE_CAUSE } from '../context/attempt-cause.js';
 import {
   ATTEMPT_LOG,
   type AttemptLog,
@@ -75,9 +76,12 @@ export class HedgedCall<Req, Res> implements AbortListener {
     this.#attempts.push(token);
     const n = this.#attempts.length;
     this.#pending++;
-    const ctx = this.#ctx
-      .withScope(token, this.#ctx.deadline)
-      .withAttempt((this.#ctx.attempt || 1) + n - 1);
+    const scoped = this.#ctx.withScope(token, this.#ctx.deadline);
+    const attempt = (this.#ctx.attempt || 1) + n - 1;
+    const ctx =
+      n === 1
+        ? scoped.withAttempt(attempt)
+        : scoped.withAttemptAnd(attempt, ATTEMPT_CAUSE, HEDGE_CAUSE);
     this.#s.next(this.#req, ctx).then(
       (value) => this.#outcome(n, succeeded(value)),
       (error) => this.#outcome(n, failedWith(error)),
@@ -94,6 +98,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
       if (events?.has('budget.exhausted'))
         events.emit('budget.exhausted', {
           service: ctx.service,
+          ctx,
           operation: ctx.operation,
           purpose: 'hedge',
         });
@@ -102,6 +107,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
     if (events?.has('hedge.started')) {
       events.emit('hedge.started', {
         service: ctx.service,
+        ctx,
         operation: ctx.operation,
         attempt: this.#attempts.length + 1,
         delayMs: this.#delayMs,
@@ -136,6 +142,7 @@ export class HedgedCall<Req, Res> implements AbortListener {
       if (this.#attempts.length > 1 && events?.has('hedge.won')) {
         events.emit('hedge.won', {
           service: this.#ctx.service,
+          ctx: this.#ctx,
           operation: this.#ctx.operation,
           winner: n,
           attempts: this.#attempts.length,

@@ -1,4 +1,5 @@
 import type { Verdict } from '../classify/classifier.js';
+import type { CallContext } from '../context/call-context.js';
 import type { EventBus } from '../events/events.js';
 import type { EjectionReason } from './events.js';
 import type { ResolvedOutlierOptions } from './options.js';
@@ -44,7 +45,13 @@ export class OutlierDetector {
   }
 
   /** Feeds one outcome; true when it ejected the endpoint (the eligible set changed). */
-  record(target: OutlierState, verdict: Verdict, now: number, total: number): boolean {
+  record(
+    target: OutlierState,
+    verdict: Verdict,
+    now: number,
+    total: number,
+    ctx?: CallContext,
+  ): boolean {
     if (target.removed || target.ejectedUntil > 0) return false;
     switch (verdict) {
       case 'success':
@@ -70,7 +77,7 @@ export class OutlierDetector {
     ) {
       reason = 'consecutive-gateway-failures';
     }
-    return reason !== undefined && this.#eject(target, reason, now, total);
+    return reason !== undefined && this.#eject(target, reason, now, total, ctx);
   }
 
   /** Ends the ejections due by `now`; true when any ended. */
@@ -107,7 +114,13 @@ export class OutlierDetector {
     if (target.ejectedUntil > 0) this.#ejected--;
   }
 
-  #eject(target: OutlierState, reason: EjectionReason, now: number, total: number): boolean {
+  #eject(
+    target: OutlierState,
+    reason: EjectionReason,
+    now: number,
+    total: number,
+    ctx: CallContext | undefined,
+  ): boolean {
     const o = this.#options;
     const max = Math.max(1, Math.floor((total * o.maxEjectionPercent) / 100));
     if (this.#ejected >= max) {
@@ -139,6 +152,7 @@ export class OutlierDetector {
     if (this.#events?.has('outlier.ejected')) {
       this.#events.emit('outlier.ejected', {
         service: this.#service,
+        ctx,
         endpoint: target.endpoint,
         reason,
         ejectionMs,

@@ -1,3 +1,4 @@
+import type { CallContext } from '../context/call-context.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 export type EjectionReason = 'consecutive-failures' | 'consecutive-gateway-failures';
@@ -7,6 +8,8 @@ declare module '../events/events.js' {
     /** An endpoint was taken out of balancing for `ejectionMs`. */
     'outlier.ejected': {
       readonly service: string;
+      /** The attempt whose outcome tipped the endpoint over: telemetry marks its span. */
+      readonly ctx: CallContext | undefined;
       readonly endpoint: Endpoint;
       readonly reason: EjectionReason;
       readonly ejectionMs: number;

@@ -36,7 +36,7 @@ export function rateLimit(options: RateLimitPolicyOptions): RateLimitPolicy {
     if (waitMs === undefined) {
       const retryInMs = bucket.waitMs();
       if (events?.has('rate_limit.rejected')) {
-        events.emit('rate_limit.rejected', { service, retryInMs });
+        events.emit('rate_limit.rejected', { service, ctx, retryInMs });
       }
       return Promise.reject(
         new RateLimitedError({ service, perSecond: bucket.perSecond, retryInMs }),
@@ -44,7 +44,8 @@ export function rateLimit(options: RateLimitPolicyOptions): RateLimitPolicy {
     }
     // A token came between `tryTake` and `take`.
     if (waitMs === 0) return Promise.resolve();
-    if (events?.has('rate_limit.delayed')) events.emit('rate_limit.delayed', { service, waitMs });
+    if (events?.has('rate_limit.delayed'))
+      events.emit('rate_limit.delayed', { service, ctx, waitMs });
     return new Promise<void>((resolve, reject) => {
       const wait = new TokenWait(bucket, ctx, clock, resolve, reject);
       ctx.cancellation.add(wait);

@@ -44,6 +44,7 @@ export function emitGaveUp(
   if (reason === 'budget' && events?.has('budget.exhausted')) {
     events.emit('budget.exhausted', {
       service: ctx.service,
+      ctx,
       operation: ctx.operation,
       purpose: requeue ? 'requeue' : 'retry',
     });
@@ -51,6 +52,7 @@ export function emitGaveUp(
   if (events?.has('retry.gave_up')) {
     events.emit('retry.gave_up', {
       service: ctx.service,
+      ctx,
       operation: ctx.operation,
       attempts,
       reason,

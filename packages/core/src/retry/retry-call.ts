@@ -1,5 +1,6 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
 import type { Classifier, Verdict } from '../classify/classifier.js';
+import { ATTEMPT_CAUSE, type AttemptCause } from '../context/attempt-cause.js';
 import { ATTEMPT_LOG, AttemptLog, settleAttemptLog } from '../context/attempt-log.js';
 import type { CallContext } from '../context/call-context.js';
 import { BudgetExhaustedError } from '../errors/errors.js';
@@ -46,6 +47,8 @@ export class RetryCall<Req, Res> extends AttemptLog implements Settler<Res> {
   /** Delays waited so far: the exponent of the next backoff. */
   #waits = 0;
   #previousDelay: number;
+  /** Why the next attempt is made (set when one is scheduled). */
+  #cause: AttemptCause | undefined;
 
   constructor(
     rules: RetryRules,
@@ -71,7 +74,7 @@ export class RetryCall<Req, Res> extends AttemptLog implements Settler<Res> {
   /** Sends the next attempt, numbered after every attempt and requeue before it. */
   send(): void {
     const n = this.#attempts + this.#requeues + 1;
-    if (n > 1) this.#attemptCtx = this.#attemptCtx.withAttempt(n);
+    if (n > 1) this.#attemptCtx = this.#attemptCtx.withAttemptAnd(n, ATTEMPT_CAUSE, this.#cause!);
     try {
       this.#inner(this.#req, this.#attemptCtx, this);
     } catch (error) {
@@ -134,9 +137,11 @@ export class RetryCall<Req, Res> extends AttemptLog implements Settler<Res> {
       return;
     }
     if (outcome.ok) classifier.discard?.(outcome.value);
+    this.#cause = { kind: requeue ? 'requeue' : 'retry', reason: verdict };
     if (events?.has('retry.scheduled')) {
       events.emit('retry.scheduled', {
         service: ctx.service,
+        ctx,
         operation: ctx.operation,
         attempt: this.#attempts + this.#requeues + 1,
         delayMs: delay,

@@ -67,3 +67,6 @@ export interface CompiledRoute extends MatchedRoute {
 
 /** Set by the load-balancing policy on each attempt's context when a route matched. */
 export const ROUTE = contextKey<MatchedRoute>('outrigger.route');
+
+/** The subset an attempt was placed in (its selector, `version=v2`), when not every endpoint. */
+export const SUBSET = contextKey<string>('outrigger.subset');

@@ -22,4 +22,12 @@ export const TELEMETRY_SETTINGS: readonly SettingDef[] = [
     },
     true,
   ),
+  onOff(
+    {
+      env: 'TELEMETRY_ENDPOINT_METRICS',
+      path: ['telemetry', 'endpointMetrics'],
+      doc: 'Per-endpoint metric series (in flight, EWMA latency, ejections): one series per endpoint.',
+    },
+    false,
+  ),
 ];

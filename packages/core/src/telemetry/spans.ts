@@ -8,13 +8,15 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { ATTEMPT_CAUSE } from '../context/attempt-cause.js';
 import type { CallContext } from '../context/call-context.js';
 import { isOutriggerError } from '../errors/errors.js';
 import { directOf, directService, type Settler } from '../service/direct.js';
 import type { Outcome } from '../service/outcome.js';
 import { namedPolicy, type Policy, type Service } from '../service/service.js';
-import type { CallMetrics } from './metrics.js';
+import type { AttemptMetrics, CallMetrics } from './metrics.js';
 import type { ProtocolTelemetry } from './protocol.js';
+import type { SpanEvents } from './span-events.js';
 import { TRACE_CONTEXT } from './trace-context.js';
 
 const CLIENT: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
@@ -24,6 +26,17 @@ export interface SpanPolicyOptions {
   readonly protocol: ProtocolTelemetry<never, never> | undefined;
   /** The call-duration histogram; undefined without a metrics SDK. */
   readonly metrics?: CallMetrics | undefined;
+  /** Policy decisions as span events, subscribed when a span first records. */
+  readonly spanEvents?: SpanEvents | undefined;
+}
+
+export interface AttemptPolicyOptions {
+  readonly tracer: Tracer;
+  readonly protocol: ProtocolTelemetry<never, never> | undefined;
+  /** Make a span per attempt (the `attemptSpans` setting). */
+  readonly spans: boolean;
+  /** The attempts counter; undefined without a metrics SDK. */
+  readonly metrics: AttemptMetrics | undefined;
 }
 
 /**
@@ -33,7 +46,7 @@ export interface SpanPolicyOptions {
  * on the call's context (`TRACE_CONTEXT`) for the attempt spans and the transport.
  */
 export function callSpans(options: SpanPolicyOptions): Policy {
-  const { tracer, protocol, metrics } = options;
+  const { tracer, protocol, metrics, spanEvents } = options;
   return namedPolicy(
     'telemetry',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
@@ -45,6 +58,7 @@ export function callSpans(options: SpanPolicyOptions): Policy {
           inner(req, ctx, settler);
           return;
         }
+        if (span !== undefined) spanEvents?.ensure();
         const observed = new ObservedCall<Res>(span, settler, protocol, metrics, req, ctx);
         inner(req, span ? ctx.with(TRACE_CONTEXT, trace.setSpan(parent, span)) : ctx, observed);
       });
@@ -56,16 +70,19 @@ export function callSpans(options: SpanPolicyOptions): Policy {
 /**
  * Inside retry and hedge: a child span per attempt under the call's span (only while the call
  * span records). The attempt's span is the active context while the attempt starts, and rides
- * on its call context for the transport, so each attempt's trace headers name it.
+ * on its call context for the transport, so each attempt's trace headers name it. Also counts
+ * attempts, by why they were made, when a metrics SDK is behind the meter.
  */
-export function attemptSpans(options: SpanPolicyOptions): Policy {
-  const { tracer, protocol } = options;
+export function attemptSpans(options: AttemptPolicyOptions): Policy {
+  const { tracer, protocol, metrics } = options;
+  const spans = options.spans;
   return namedPolicy(
     'attempt-span',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
       const inner = directOf(next);
       return directService<Req, Res>((req, ctx, settler) => {
-        const parent = ctx.get(TRACE_CONTEXT);
+        if (metrics !== undefined) metrics.attempt(ctx);
+        const parent = spans ? ctx.get(TRACE_CONTEXT) : undefined;
         const span = parent && startSpan(tracer, req, ctx, protocol, parent, ctx.attempt);
         if (span === undefined) {
           inner(req, ctx, settler);
@@ -98,6 +115,12 @@ function startSpan<Req>(
       span.setAttribute('outrigger.attempt', attempt);
       // The semantic conventions' resend count: 0 for the first attempt, 1 for the first retry.
       if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
+      const cause = attempt > 1 ? ctx.get(ATTEMPT_CAUSE) : undefined;
+      if (cause?.kind === 'hedge') span.setAttribute('outrigger.hedge', true);
+      else if (cause !== undefined) {
+        span.setAttribute('outrigger.retry.reason', cause.reason);
+        if (cause.kind === 'requeue') span.setAttribute('outrigger.requeue', true);
+      }
     }
     protocol?.requestAttributes(req as never, span, ctx);
     return span;

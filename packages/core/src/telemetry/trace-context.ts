@@ -1,6 +1,7 @@
 import { type Context, context, trace } from '@opentelemetry/api';
 import type { CallContext } from '../context/call-context.js';
 import { contextKey } from '../context/context-key.js';
+import { ROUTE, SUBSET } from '../routing/route.js';
 
 /**
  * The OpenTelemetry context of the call's innermost span (the attempt's, else the call's), set
@@ -17,7 +18,8 @@ export function traceContextOf(ctx: CallContext): Context {
 
 /**
  * Notes the endpoint an attempt went to on its span (the transport calls it: only it knows the
- * pick), as `server.address` / `server.port` and `outrigger.endpoint`.
+ * pick), as `server.address` / `server.port` and `outrigger.endpoint`, with the route and subset
+ * that placed it when routes are in use.
  */
 export function noteEndpoint(ctx: CallContext): void {
   const traced = ctx.get(TRACE_CONTEXT);
@@ -29,6 +31,11 @@ export function noteEndpoint(ctx: CallContext): void {
     span.setAttribute('server.address', endpoint.host);
     span.setAttribute('server.port', endpoint.port);
     span.setAttribute('outrigger.endpoint', endpoint.id);
+    if (endpoint.zone !== undefined) span.setAttribute('outrigger.endpoint.zone', endpoint.zone);
+    const route = ctx.get(ROUTE);
+    if (route !== undefined) span.setAttribute('outrigger.route', route.name);
+    const subset = ctx.get(SUBSET);
+    if (subset !== undefined) span.setAttribute('outrigger.subset', subset);
   } catch {
     // Telemetry never fails a call.
   }
