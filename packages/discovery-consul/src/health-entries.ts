@@ -18,7 +18,11 @@ export interface ConsulHealthEntry {
     Tags?: string[] | null | undefined;
     Meta?: Record<string, string> | null | undefined;
     Weights?: { Passing: number; Warning: number } | undefined;
-    TaggedAddresses?: Record<string, { Address: string; Port: number }> | null | undefined;
+    /** PascalCase as Consul serves it; lowercase as its docs print the register payload. */
+    TaggedAddresses?:
+      | Record<string, { Address?: string; Port?: number; address?: string; port?: number }>
+      | null
+      | undefined;
   };
   Checks?: { Status: ConsulCheckStatus | string }[] | null | undefined;
 }
@@ -97,7 +101,8 @@ function addressOf(entry: ConsulHealthEntry, tagged: string | undefined) {
   const { Service, Node } = entry;
   if (tagged) {
     const own = Service.TaggedAddresses?.[tagged];
-    if (own?.Address) return { host: own.Address, port: own.Port || Service.Port };
+    const ownHost = own?.Address ?? own?.address;
+    if (ownHost) return { host: ownHost, port: own?.Port ?? own?.port ?? Service.Port };
     const node = Node.TaggedAddresses?.[tagged];
     if (node) return { host: node, port: Service.Port };
   }
