@@ -522,16 +522,17 @@ export class ConsulDouble {
     if (dc && dc !== this.datacenter) return send(res, 500, `No path to datacenter`);
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    let m: RegExpExecArray | null;
-    if (method === 'GET' && (m = /^\/v1\/health\/service\/([^/]+)$/.exec(path))) {
-      return this.#blocking(req, res, url, `service:${decodeURIComponent(m[1]!)}`, () =>
-        this.#healthBody(decodeURIComponent(m![1]!), url),
-      );
+    const health = method === 'GET' ? /^\/v1\/health\/service\/([^/]+)$/.exec(path) : null;
+    if (health) {
+      const name = decodeURIComponent(health[1]!);
+      return this.#blocking(req, res, url, `service:${name}`, () => this.#healthBody(name, url));
     }
-    if ((m = /^\/v1\/kv\/(.+)$/.exec(path))) {
-      const key = decodeURIComponent(m[1]!);
-      if (method === 'GET')
+    const kv = /^\/v1\/kv\/(.+)$/.exec(path);
+    if (kv) {
+      const key = decodeURIComponent(kv[1]!);
+      if (method === 'GET') {
         return this.#blocking(req, res, url, `kv:${key}`, () => this.#kvBody(key, url));
+      }
       if (method === 'PUT') {
         this.#putKv(key, Buffer.from(body), Number(url.searchParams.get('flags') ?? 0));
         return send(res, 200, 'true', 'application/json');
@@ -541,7 +542,8 @@ export class ConsulDouble {
         return send(res, 200, 'true', 'application/json');
       }
     }
-    if (method === 'PUT' && path === '/v1/agent/service/register') {
+    if (method !== 'PUT') return send(res, 405, 'method not allowed');
+    if (path === '/v1/agent/service/register') {
       let def: unknown;
       try {
         def = JSON.parse(body);
@@ -551,8 +553,9 @@ export class ConsulDouble {
       const r = this.#register(def as Record<string, unknown>, 'node-1');
       return send(res, r.status, r.body);
     }
-    if (method === 'PUT' && (m = /^\/v1\/agent\/service\/deregister\/(.+)$/.exec(path))) {
-      const id = decodeURIComponent(m[1]!);
+    const deregister = /^\/v1\/agent\/service\/deregister\/(.+)$/.exec(path);
+    if (deregister) {
+      const id = decodeURIComponent(deregister[1]!);
       return this.#deregister(id, 'node-1')
         ? send(res, 200, '')
         : send(
@@ -561,19 +564,14 @@ export class ConsulDouble {
             `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`,
           );
     }
-    if (method === 'PUT' && (m = /^\/v1\/agent\/service\/maintenance\/(.+)$/.exec(path))) {
-      return this.#maintenance(decodeURIComponent(m[1]!), url, res);
-    }
-    if (
-      method === 'PUT' &&
-      (m = /^\/v1\/agent\/check\/(pass|warn|fail|update)\/(.+)$/.exec(path))
-    ) {
-      return this.#updateCheck(m[1]!, decodeURIComponent(m[2]!), url, body, res);
-    }
+    const maintenance = /^\/v1\/agent\/service\/maintenance\/(.+)$/.exec(path);
+    if (maintenance) return this.#maintenance(decodeURIComponent(maintenance[1]!), url, res);
+    const check = /^\/v1\/agent\/check\/(pass|warn|fail|update)\/(.+)$/.exec(path);
+    if (check) return this.#updateCheck(check[1]!, decodeURIComponent(check[2]!), url, body, res);
     send(res, 404, `Invalid URL path: not a recognized HTTP API endpoint`);
   }
 
-  #updateCheck(verb: string, id: string, url: URL, body: string, res: ServerResponse): void {
+  #updateCheck(verb: string, id: string, url: URL, body: string, res: ServerResponse) {
     const c = this.#checks.get(id);
     if (!c)
       return send(
@@ -603,7 +601,7 @@ export class ConsulDouble {
     send(res, 200, '');
   }
 
-  #maintenance(id: string, url: URL, res: ServerResponse): void {
+  #maintenance(id: string, url: URL, res: ServerResponse) {
     const instance = this.#instances.get(`node-1/${id}`);
     if (!instance) return send(res, 404, `Unknown service ID "${id}"`);
     const enable = url.searchParams.get('enable');
@@ -787,7 +785,7 @@ export class ConsulDouble {
       this.#cacheAge.set(key, index);
     }
     const corrupt = this.#corrupt;
-    if (corrupt && corrupt.paths.test(url.pathname) && corrupt.times > 0) {
+    if (corrupt?.paths.test(url.pathname) && corrupt.times > 0) {
       corrupt.times--;
       if (corrupt.times === 0) this.#corrupt = undefined;
       return writeCorrupt(res, corrupt.mode);
@@ -809,7 +807,7 @@ function send(
   res.end(body);
 }
 
-function writeCorrupt(res: ServerResponse, mode: Corruption): void {
+function writeCorrupt(res: ServerResponse, mode: Corruption) {
   if (mode === '500') return send(res, 500, 'Internal Server Error');
   if (mode === 'malformed')
     return send(res, 200, '[{"Node":{"Node":"n1","Address":', 'application/json');
