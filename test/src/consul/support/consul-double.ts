@@ -117,6 +117,7 @@ export class ConsulDouble {
   #outage: 'refuse' | '500' | false = false;
   #corrupt: { mode: Corruption; times: number; paths: RegExp } | undefined;
   #zeroIndex = false;
+  #blockingOn = true;
 
   constructor(options: ConsulDoubleOptions = {}) {
     this.#token = options.token;
@@ -249,6 +250,12 @@ export class ConsulDouble {
   /** The Consul bug the docs warn of: every blocking endpoint answers at once with index 0. */
   zeroIndex(on: boolean): void {
     this.#zeroIndex = on;
+    for (const w of this.#waiters) w.wake();
+  }
+
+  /** false: blocking queries answer at once with an unchanged index (a misbehaving proxy or agent). */
+  blocking(on: boolean): void {
+    this.#blockingOn = on;
     for (const w of this.#waiters) w.wake();
   }
 
@@ -747,7 +754,13 @@ export class ConsulDouble {
   ): Promise<void> {
     const q = url.searchParams;
     const min = Number(q.get('index') ?? 0);
-    if (!this.#zeroIndex && Number.isFinite(min) && min > 0 && this.#indexOf(resource) <= min) {
+    if (
+      this.#blockingOn &&
+      !this.#zeroIndex &&
+      Number.isFinite(min) &&
+      min > 0 &&
+      this.#indexOf(resource) <= min
+    ) {
       const asked = q.has('wait') ? parseGoDuration(q.get('wait')!) : DEFAULT_WAIT_MS;
       if (asked === undefined) return send(res, 400, `Invalid wait time`);
       const wait = Math.min(asked || DEFAULT_WAIT_MS, MAX_WAIT_MS);
