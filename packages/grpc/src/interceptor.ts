@@ -41,6 +41,7 @@ import {
   succeeded,
 } from '@outrigger/core/internal';
 import { createGrpcClassifier, type StatusClassifier } from './classify.js';
+import { attemptMetadata } from './metadata-propagation.js';
 import {
   type CallKind,
   isMethodOptions,
@@ -49,6 +50,7 @@ import {
 } from './methods.js';
 import { cancelledError, isServiceError, toServiceError } from './service-error.js';
 import { GrpcStatus } from './status.js';
+import { type RpcNames, rpcNamesOf, rpcTelemetry } from './telemetry.js';
 
 /**
  * The shared client options, less those that place calls (the channel you built picks the
@@ -90,7 +92,8 @@ const NO_RETRY = Object.freeze({ retry: false as const });
  * message and metadata through `nextCall`; a server-streaming call never once a response
  * message went to the caller. Client-streaming and bidi calls get the deadline, breaker,
  * bulkhead and rate limit but are never retried nor hedged (the request stream is not kept).
- * Telemetry is not part of it yet (no telemetry position exists in the chain so far).
+ * Telemetry as for `createGrpcClient`: a CLIENT span per call, one per attempt, each
+ * attempt's metadata naming its span, and the `rpc.client.duration` histogram.
  * Refusals end the call with their status (UNAVAILABLE, RESOURCE_EXHAUSTED, ...) and the
  * Outrigger error as the ServiceError's `cause`; the caller's `cancel()` reaches the attempt on
  * the wire. Interceptors after this one in the list run once per attempt.
@@ -125,6 +128,7 @@ class InterceptorCore {
       without: ['route + balancer', 'outlier-detection'],
       transport: honoursCancellation(directService(send)),
       classifier: createGrpcClassifier(options.classifyStatus),
+      telemetry: interceptorTelemetry,
     });
     this.service = this.chain.config.service;
     this.#direct = directOf(this.chain.call);
@@ -445,6 +449,21 @@ function toClock(deadline: Deadline | undefined): number {
   return performance.now() + (at - Date.now());
 }
 
+/** Method names per path, made once: a channel serves a handful of methods. */
+const namesByPath = new Map<string, RpcNames>();
+
+const interceptorTelemetry = rpcTelemetry<OutriggerCall, Attempt>(
+  (call) => {
+    let names = namesByPath.get(call.path);
+    if (names === undefined) {
+      names = rpcNamesOf(call.path);
+      if (namesByPath.size < 10_000) namesByPath.set(call.path, names);
+    }
+    return names;
+  },
+  (attempt) => attempt.statusCode,
+);
+
 /** An attempt's non-OK status as grpc-js would report it, with the headers that came before. */
 class AttemptFailed extends Error {
   readonly code: number;
@@ -500,7 +519,9 @@ class Attempt implements Listener, AbortListener {
     }
     this.#next = next;
     ctx.cancellation.add(this);
-    next.start(call.metadata.clone(), this);
+    // Each attempt gets its own metadata, naming its own span in `traceparent`.
+    const metadata = attemptMetadata(call.metadata, ctx)!;
+    next.start(metadata === call.metadata ? metadata.clone() : metadata, this);
     call.attach(this, next);
     if (call.kind === 'unary' || call.kind === 'serverStream') {
       next.sendMessageWithContext(call.takeMessageContext(), call.message);
@@ -555,6 +576,11 @@ class Attempt implements Listener, AbortListener {
 
   startRead(): void {
     if (this.#status === undefined) this.#next?.startRead();
+  }
+
+  /** OK until a status says otherwise (a streaming response commits at its first message). */
+  get statusCode(): number {
+    return this.#status?.code ?? GrpcStatus.OK;
   }
 
   cancel(code: number, details: string): void {

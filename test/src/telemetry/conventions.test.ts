@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createGrpcClient, withInboundService } from '@outrigger/grpc';
+import { createGrpcClient, outriggerInterceptor, withInboundService } from '@outrigger/grpc';
 import { createHttpClient } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from '../grpc/support/protos.js';
@@ -153,6 +153,56 @@ describe('semantic conventions, exactly', () => {
 });
 
 describe('traces across hops', () => {
+  it('gRPC interceptor: a call retried twice is one CLIENT span with three attempts, each metadata naming its own', async () => {
+    tracing = setUpTracing();
+    const seen: string[] = [];
+    let n = 0;
+    const server = new grpc.Server();
+    server.addService(echoServiceDefinition, {
+      Say(
+        call: grpc.ServerUnaryCall<EchoMessage, EchoMessage>,
+        cb: grpc.sendUnaryData<EchoMessage>,
+      ) {
+        seen.push(String(call.metadata.get('traceparent')[0]));
+        if (++n <= 2) return cb({ code: grpc.status.UNAVAILABLE, details: 'not now' });
+        cb(null, call.request);
+      },
+    });
+    const { port } = await listenGrpc(server);
+    closers.push(() => server.forceShutdown());
+    const interceptor = outriggerInterceptor({
+      service: 'echo',
+      env: {},
+      retry: { backoff: { baseMs: 1, maxMs: 5 } },
+    });
+    closers.push(() => interceptor.close());
+    const raw = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      interceptors: [interceptor],
+    });
+    closers.push(() => raw.close());
+    const reply = await new Promise<EchoMessage>((resolve, reject) =>
+      (
+        raw as unknown as {
+          Say: (m: EchoMessage, cb: (e: unknown, r: EchoMessage) => void) => void;
+        }
+      ).Say({ text: 'hi', n: 0 }, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    expect(reply.text).toBe('hi');
+    const spans = tracing.exporter.getFinishedSpans();
+    const call = spans.filter((s) => parentOf(s) === undefined);
+    expect(call).toHaveLength(1);
+    const attempts = byAttempt(spans.filter((s) => parentOf(s) === call[0]!.spanContext().spanId));
+    expect(attempts).toHaveLength(3);
+    expect(seen.map((t) => t.split('-')[2])).toEqual(attempts.map((s) => s.spanContext().spanId));
+    expect(attempts.map((s) => s.attributes['rpc.grpc.status_code'])).toEqual([14, 14, 0]);
+    expect(call[0]!.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.method': 'Say',
+      'rpc.grpc.status_code': 0,
+    });
+    expect(call[0]!.name).toMatch(/\.Echo\/Say$/);
+  });
+
   it('gRPC: client -> server helper -> client is one trace with the right parents', async () => {
     tracing = setUpTracing();
     let deepTraceparent: string | undefined;
