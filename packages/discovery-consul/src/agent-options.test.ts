@@ -28,7 +28,8 @@ describe('resolveAgent', () => {
     });
     // Code wins over the environment.
     expect(
-      resolve({ address: 'http://127.0.0.1:1', env: { CONSUL_HTTP_ADDR: '10.0.0.9:8500' } }).origin,
+      resolve({ agentAddress: 'http://127.0.0.1:1', env: { CONSUL_HTTP_ADDR: '10.0.0.9:8500' } })
+        .origin,
     ).toBe('http://127.0.0.1:1');
   });
 
@@ -39,8 +40,8 @@ describe('resolveAgent', () => {
         message: expect.stringMatching(/^CONSUL_HTTP_ADDR=.*unix:\/\//),
       }),
     );
-    expect(() => resolve({ address: 'unix://relative.sock' })).toThrow(/absolute/);
-    expect(() => resolve({ address: 'http://u:p@h:1' })).toThrow(/credentials/);
+    expect(() => resolve({ agentAddress: 'unix://relative.sock' })).toThrow(/absolute/);
+    expect(() => resolve({ agentAddress: 'http://u:p@h:1' })).toThrow(/credentials/);
   });
 
   it('takes the token from options, CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE, and never shows it', () => {
@@ -84,7 +85,7 @@ describe('resolveAgent', () => {
     expect(() =>
       resolve({ env: { CONSUL_HTTP_ADDR: 'https://c:1', CONSUL_CACERT: join(dir, 'nope') } }),
     ).toThrow(/CONSUL_CACERT/);
-    expect(() => resolve({ address: 'https://c:1', tls: { cert: 'x' }, env: {} })).toThrow(
+    expect(() => resolve({ agentAddress: 'https://c:1', tls: { cert: 'x' }, env: {} })).toThrow(
       /both a client certificate/,
     );
     expect(

@@ -9,7 +9,7 @@ export interface ConsulAgentOptions {
    * or HTTPS when `CONSUL_HTTP_SSL=true`), as the Consul CLI reads `CONSUL_HTTP_ADDR`.
    * Default: `CONSUL_HTTP_ADDR`, else `http://127.0.0.1:8500`.
    */
-  address?: string | undefined;
+  agentAddress?: string | undefined;
   /** ACL token, sent as `X-Consul-Token` and never logged. Default: `CONSUL_HTTP_TOKEN`, else the file named by `CONSUL_HTTP_TOKEN_FILE`. */
   token?: string | undefined;
   /** TLS for an `https://` address. Default: `CONSUL_CACERT`, `CONSUL_CLIENT_CERT`, `CONSUL_CLIENT_KEY`, `CONSUL_TLS_SERVER_NAME`, `CONSUL_HTTP_SSL_VERIFY`. */
@@ -61,9 +61,9 @@ export function bad(setting: string, value: unknown, expected: string): never {
 export function resolveAgent(options: ConsulAgentOptions, owner: string): ResolvedAgent {
   const env = options.env ?? process.env;
   const at = (name: string) => `${owner} ${name}`;
-  const fromEnv = options.address === undefined && env.CONSUL_HTTP_ADDR;
-  const raw = options.address ?? (env.CONSUL_HTTP_ADDR || DEFAULT_ADDRESS);
-  const where = fromEnv ? 'CONSUL_HTTP_ADDR' : at('address');
+  const fromEnv = options.agentAddress === undefined && env.CONSUL_HTTP_ADDR;
+  const raw = options.agentAddress ?? (env.CONSUL_HTTP_ADDR || DEFAULT_ADDRESS);
+  const where = fromEnv ? 'CONSUL_HTTP_ADDR' : at('agentAddress');
   if (typeof raw !== 'string' || raw.trim() === '') {
     bad(where, raw, 'http://host:port, https://host:port, unix:///path or host:port');
   }

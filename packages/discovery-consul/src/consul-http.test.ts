@@ -38,7 +38,7 @@ async function serve(
 }
 
 function client(address: string, extra: Parameters<typeof resolveAgent>[0] = {}) {
-  const c = new ConsulHttp(resolveAgent({ address, env: {}, ...extra }, 'test'));
+  const c = new ConsulHttp(resolveAgent({ agentAddress: address, env: {}, ...extra }, 'test'));
   clients.push(c);
   return c;
 }

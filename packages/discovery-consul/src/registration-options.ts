@@ -28,7 +28,7 @@ export interface ConsulRegistrationOptions extends ConsulAgentOptions {
   name: string;
   /** Unique on the agent. Default `<name>-<hostname>-<port>`. */
   id?: string | undefined;
-  /** Default: none, so consumers use the node's address. */
+  /** The instance's own IP or hostname. Default: none, so consumers use the node's address. (The agent's is `agentAddress`.) */
   address?: string | undefined;
   port: number;
   tags?: readonly string[] | undefined;
@@ -131,7 +131,7 @@ export function checkRegistrationOptions(options: ConsulRegistrationOptions): Ch
     agent: resolveAgent(options, OWNER),
     name,
     id: text('id', options.id) ?? `${name}-${hostname()}-${port}`,
-    address: text('address', options.address),
+    address: serviceAddress(options.address, at),
     port,
     tags,
     meta,
@@ -196,4 +196,17 @@ function checkCheck(
     intervalMs,
     timeoutMs,
   };
+}
+
+function serviceAddress(value: unknown, at: (key: string) => string): string | undefined {
+  if (value === undefined) return undefined;
+  // A URL here is almost always the agent's address put in the wrong option.
+  if (typeof value !== 'string' || value.trim() === '' || /[/\s]/.test(value)) {
+    bad(
+      at('address'),
+      value,
+      "the instance's own IP or hostname (the Consul agent's URL goes in agentAddress)",
+    );
+  }
+  return value as string;
 }

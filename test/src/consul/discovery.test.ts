@@ -34,7 +34,7 @@ async function marked(holdMs = 0): Promise<Marked> {
 }
 
 function consul(extra: Parameters<typeof consulDiscovery>[0] = {}) {
-  return consulDiscovery({ address: double.address, env: {}, ...extra });
+  return consulDiscovery({ agentAddress: double.address, env: {}, ...extra });
 }
 
 describe('consulDiscovery with a real HTTP client', () => {

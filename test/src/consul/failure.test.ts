@@ -22,7 +22,7 @@ describe('Consul failing under traffic', () => {
     double.addInstance({ id: 'a', name: 'payments', port: a.port, address: '127.0.0.1' });
     double.addInstance({ id: 'b', name: 'payments', port: b.port, address: '127.0.0.1' });
     const discovery = consulDiscovery({
-      address: double.address,
+      agentAddress: double.address,
       env: {},
       backoff: { baseMs: 100, maxMs: 1_000 },
     });
@@ -71,7 +71,7 @@ describe('Consul failing under traffic', () => {
       const a = await counted();
       double.addInstance({ id: 'a', name: 'payments', port: a.port, address: '127.0.0.1' });
       const discovery = consulDiscovery({
-        address: double.address,
+        agentAddress: double.address,
         env: {},
         backoff: { baseMs: 50, maxMs: 200 },
       });

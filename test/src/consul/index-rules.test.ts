@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 function watch(extra: Parameters<typeof consulDiscovery>[0] = {}) {
-  const d = consulDiscovery({ address: double.address, env: {}, ...extra });
+  const d = consulDiscovery({ agentAddress: double.address, env: {}, ...extra });
   const sets: string[][] = [];
   const errors: Error[] = [];
   const stop = d.subscribe('web', {

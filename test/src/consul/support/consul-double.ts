@@ -516,7 +516,7 @@ export class ConsulDouble {
     this.log.push({
       at: performance.now(),
       method: req.method ?? 'GET',
-      path: url.pathname,
+      path: decodeURIComponent(url.pathname),
       query: url.searchParams,
       token,
       body,
