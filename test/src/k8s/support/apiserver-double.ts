@@ -82,6 +82,10 @@ const BASE = '/apis/discovery.k8s.io/v1/namespaces/';
 
 export class ApiServerDouble {
   readonly requests: LoggedRequest[] = [];
+  /** Called with each request as it arrives, before it is served: a test's hook into timing. */
+  onRequest: ((request: LoggedRequest) => void) | undefined;
+  /** BOOKMARK events written, over all watches. */
+  bookmarksSent = 0;
   expiredWatchAs: 'event' | 'status';
   bookmarkIntervalMs: number;
   #server!: Server;
@@ -267,6 +271,7 @@ export class ApiServerDouble {
       status: undefined,
     };
     this.requests.push(entry);
+    this.onRequest?.(entry);
     const fail = (code: number, reason: string, message: string, extra: object = {}) => {
       entry.status = code;
       sendJson(res, code, { ...status(code, reason, message), ...extra });
@@ -419,6 +424,7 @@ export class ApiServerDouble {
     if (query.allowWatchBookmarks === 'true' && this.bookmarkIntervalMs > 0) {
       const bookmark = setInterval(() => {
         if (watcher.frozen) return;
+        this.bookmarksSent++;
         write(res, {
           type: 'BOOKMARK',
           object: {
