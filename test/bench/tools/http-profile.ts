@@ -6,8 +6,20 @@
  * the two clients can be put on a part of the stack. The profiler itself slows everything by a
  * similar factor, so compare the columns, not the absolute figures with the loopback bench.
  * Run: node --expose-gc --import tsx bench/tools/http-profile.ts [concurrency] [--top N]
+ * With `--telemetry`, compares Outrigger with telemetry off against Outrigger with an
+ * OpenTelemetry SDK (always-on sampler, a batch processor dropping spans, a meter provider,
+ * the W3C propagator) instead.
  */
 import { Session } from 'node:inspector/promises';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { createHttpClient } from '@outrigger/http';
 import { Pool } from 'undici';
 import { runSlice } from '../suites/http/load.js';
@@ -36,6 +48,8 @@ function group(url: string, name: string): string {
     return '(native)';
   }
   if (url.includes('/undici/')) return 'undici';
+  if (url.includes('@opentelemetry/'))
+    return url.replace(/^.*node_modules\/(@opentelemetry\/[^/]+).*$/, '$1');
   if (url.includes('packages/core')) return 'outrigger core';
   if (url.includes('packages/http')) return 'outrigger http';
   if (url.startsWith('node:')) return 'node internals';
@@ -66,19 +80,45 @@ const client = createHttpClient({
   service: 'bench',
   discovery: [`127.0.0.1:${backend.port}`],
   timeout: { totalMs: 5_000 },
+  ...(process.argv.includes('--telemetry') ? { telemetry: false } : {}),
   ...JSON.parse(process.env.OPTS ?? '{}'),
 });
-const variants: Record<string, () => Promise<unknown>> = {
-  'undici.request': async () => {
-    const res = await raw.request({ path: '/', method: 'GET' });
-    await res.body.text();
-  },
-  'outrigger request': async () => {
-    const res = await client.request('/');
-    await res.body.text();
-  },
-};
-
+const dropAll: SpanExporter = { export: (_s, done) => done({ code: 0 }), shutdown: async () => {} };
+const telemetry = process.argv.includes('--telemetry');
+if (telemetry) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const second = telemetry
+  ? createHttpClient({
+      service: 'bench',
+      discovery: [`127.0.0.1:${backend.port}`],
+      timeout: { totalMs: 5_000 },
+      tracerProvider: new BasicTracerProvider({
+        sampler: new AlwaysOnSampler(),
+        spanProcessors: [new BatchSpanProcessor(dropAll)],
+      }),
+      meterProvider: new MeterProvider(),
+    })
+  : undefined;
+const variants: Record<string, () => Promise<unknown>> = telemetry
+  ? {
+      'telemetry off': async () => {
+        const res = await client.request('/');
+        await res.body.text();
+      },
+      'with SDK': async () => {
+        const res = await second!.request('/');
+        await res.body.text();
+      },
+    }
+  : {
+      'undici.request': async () => {
+        const res = await raw.request({ path: '/', method: 'GET' });
+        await res.body.text();
+      },
+      'outrigger request': async () => {
+        const res = await client.request('/');
+        await res.body.text();
+      },
+    };
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -111,6 +151,7 @@ for (let round = 0; round < ROUNDS; round++) {
 await session.post('Profiler.disable');
 session.disconnect();
 await client.close();
+await second?.close();
 await raw.close();
 await backend.stop();
 
