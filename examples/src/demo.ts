@@ -1,73 +1,41 @@
 /**
- * `npm run demo`: one downstream service with four local instances (healthy, slow, flaky and
- * dead), called first by a plain client (round robin over undici, a 1 s timeout per call, no
- * retries) and then by an Outrigger client with default policies, live and then side by side.
- * Everything runs on 127.0.0.1 and stops by itself.
+ * `npm run demo`: local instances of a `payments` service (healthy, slow, flaky, dead) called
+ * at one fixed rate by a plain client and by an Outrigger client with default settings, through
+ * five phases: steady state, one slow instance, one dead instance, total outage, recovery.
+ * A live view while it runs, then a summary per phase and an SVG chart. Everything runs on
+ * 127.0.0.1 and stops by itself, in under a minute. `--help` lists the flags.
  */
-import { createHttpClient } from '@outrigger/http';
-import { Pool } from 'undici';
-import { startInstances } from './demo/backends.js';
-import { drive, summary, type Tally } from './demo/load.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chartSvg } from './demo/chart-svg.js';
+import { HELP, parseFlags } from './demo/flags.js';
+import { createLiveView } from './demo/live-view.js';
+import { runDemo } from './demo/run.js';
+import { figures, renderSummary } from './demo/summary.js';
+import { startTracing } from './demo/trace.js';
 
-const CALLS = 600;
-const CONCURRENCY = 8;
-
-const { instances, dead, close } = await startInstances();
-const addresses = [...instances.map((i) => i.address), dead];
-console.log('Instances of "inventory" on 127.0.0.1:');
-for (const [i, name] of [
-  'healthy',
-  'slow (400 ms)',
-  'flaky (503 half the time)',
-  'dead (connection refused)',
-].entries()) {
-  console.log(`  ${addresses[i]}  ${name}`);
+const parsed = parseFlags(process.argv.slice(2));
+if (parsed.kind === 'help') {
+  process.stdout.write(HELP);
+} else if (parsed.kind === 'error') {
+  process.stderr.write(`demo: ${parsed.message}\n`);
+  process.exitCode = 2;
+} else {
+  const options = parsed.options;
+  const outDir = resolve(options.out);
+  mkdirSync(outDir, { recursive: true });
+  // Before the client exists: Outrigger finds the SDK through @opentelemetry/api when it is made.
+  const tracing = options.trace === null ? undefined : startTracing(options.trace);
+  // With --json, stdout carries only the JSON; what a person watches goes to stderr.
+  const screen = options.json ? process.stderr : process.stdout;
+  const run = await runDemo(options, createLiveView(screen));
+  const result = figures(run);
+  const chart = resolve(outDir, 'demo-report.svg');
+  writeFileSync(chart, chartSvg(result));
+  result.chart = chart;
+  if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else screen.write(renderSummary(result, screen.isTTY === true));
+  screen.write(`\nChart: ${chart}  (latency percentiles and success per second, phases shaded)\n`);
+  if (tracing !== undefined) screen.write(`${await tracing.finish(screen)}\n`);
+  screen.write(`Done in ${(run.durationMs / 1_000).toFixed(1)} s.\n`);
 }
-
-// The plain client: round robin, a timeout per call, nothing else.
-const pools = addresses.map((a) => new Pool(`http://${a}`));
-let next = 0;
-const plain = async () => {
-  const pool = pools[next++ % pools.length]!;
-  const res = await pool.request({
-    path: '/items/42',
-    method: 'GET',
-    signal: AbortSignal.timeout(1_000),
-  });
-  await res.body.dump();
-  return res.statusCode;
-};
-
-const inventory = createHttpClient({
-  service: 'inventory',
-  discovery: addresses,
-  timeout: { totalMs: 1_000, perTryMs: 250 },
-});
-let attempts = 0;
-inventory.events.on('retry.scheduled', () => attempts++);
-const ejected: string[] = [];
-inventory.events.on('outlier.ejected', (e) => ejected.push(e.endpoint.id));
-const outrigger = async () => {
-  const res = await inventory.request('/items/42');
-  await res.body.dump();
-  return res.statusCode;
-};
-
-const progress = (label: string) => (done: number, t: Tally) =>
-  console.log(`  ${label} ${String(done).padStart(4)} calls: ${summary(t)}`);
-console.log(`\n${CALLS} calls, ${CONCURRENCY} at a time, plain client:`);
-const plainTally = await drive(CALLS, CONCURRENCY, plain, progress('plain    '));
-console.log(`\nThe same with Outrigger (P2C-EWMA, outlier ejection, budgeted retries, deadlines):`);
-const outriggerTally = await drive(CALLS, CONCURRENCY, outrigger, progress('outrigger'));
-
-console.log('\nSide by side:');
-console.log(`  plain      ${summary(plainTally)}`);
-console.log(`  outrigger  ${summary(outriggerTally)}`);
-console.log(
-  `  outrigger made ${(1 + attempts / CALLS).toFixed(2)} attempts per call; ejected: ${[...new Set(ejected)].join(', ') || 'none'}`,
-);
-console.log(`  hits per instance: ${instances.map((i) => `${i.name} ${i.hits}`).join(', ')}`);
-
-await inventory.close();
-await Promise.all(pools.map((p) => p.close()));
-await close();

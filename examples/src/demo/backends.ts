@@ -1,75 +1,219 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** One local instance of the demo's downstream service, and what is wrong with it. */
+/**
+ * What an instance does with a request now. `failing` answers 503 at once (its own dependency is
+ * down); `dead` is a closed port: connections are refused, and those open when it died are reset.
+ */
+export type Mode = 'healthy' | 'slow' | 'flaky' | 'failing' | 'dead';
+
+export interface BackendSettings {
+  readonly slowMs: number;
+  readonly flakyPercent: number;
+}
+
+/** One local instance of `payments`, whose behaviour the demo's scenario switches. */
 export interface Instance {
+  /** `#1`, `#2`, ...: the name the views use. */
   readonly name: string;
   readonly address: string;
-  hits: number;
-  close(): Promise<void>;
+  readonly mode: Mode;
+  /** Requests that reached it, whoever sent them. */
+  readonly received: number;
+  setMode(mode: Mode): Promise<void>;
 }
 
-type Behaviour = (respond: (status: number) => void, instance: Instance) => void;
-
-const BEHAVIOURS: Record<string, Behaviour> = {
-  // Answers in ~5 ms.
-  healthy: (respond) => setTimeout(() => respond(200), 5),
-  // Answers, but in 400 ms: one slow instance among four poisons a plain client's tail.
-  slow: (respond) => setTimeout(() => respond(200), 400),
-  // Fails every other call fast with 503: looks fast to a naive latency balancer.
-  flaky: (respond, self) => setTimeout(() => respond(self.hits % 2 === 0 ? 503 : 200), 2),
-};
-
-async function listen(name: string, behaviour: Behaviour): Promise<Instance> {
-  const server: Server = createServer();
-  const instance: Instance = {
-    name,
-    address: '',
-    hits: 0,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+/** A small seeded generator (mulberry32), so two runs fail the same share the same way. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-  server.on('request', (req, res) => {
-    instance.hits++;
-    let done = false;
-    req.on('close', () => {
-      done = true;
+}
+
+export class LocalInstance implements Instance {
+  readonly name: string;
+  address = '';
+  mode: Mode = 'healthy';
+  received = 0;
+  readonly #server: Server;
+  readonly #settings: BackendSettings;
+  readonly #random: () => number;
+  // Answers waiting on a timer: cleared when the instance dies or the demo ends, so nothing
+  // outlives the run.
+  readonly #pending = new Set<NodeJS.Timeout>();
+  #port = 0;
+
+  constructor(index: number, settings: BackendSettings) {
+    this.name = `#${index + 1}`;
+    this.#settings = settings;
+    this.#random = seeded(index + 1);
+    this.#server = createServer((req, res) => this.#handle(req, res));
+    // Keep-alive sockets would hold the process open after the demo closes its clients.
+    this.#server.keepAliveTimeout = 2_000;
+  }
+
+  async listen(port = 0): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
     });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.address = `127.0.0.1:${this.#port}`;
+  }
+
+  async setMode(mode: Mode): Promise<void> {
+    if (mode === this.mode) return;
+    const wasDead = this.mode === 'dead';
+    this.mode = mode;
+    if (mode === 'dead') await this.#stop();
+    else if (wasDead) await this.listen(this.#port); // back on the same address, as a restart
+  }
+
+  async close(): Promise<void> {
+    if (this.mode !== 'dead') await this.#stop();
+  }
+
+  async #stop(): Promise<void> {
+    for (const timer of this.#pending) clearTimeout(timer);
+    this.#pending.clear();
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    this.received++;
     req.resume();
-    behaviour((status) => {
-      if (done && res.destroyed) return;
+    const answer = this.#answer();
+    // No answer at all: the socket dies, as with a crashing process or a reset.
+    if (answer === undefined) req.socket.destroy();
+    else this.#after(answer.ms, res, answer.status);
+  }
+
+  #answer(): { ms: number; status: number } | undefined {
+    switch (this.mode) {
+      case 'healthy':
+        return { ms: 2 + 4 * this.#random(), status: 200 };
+      case 'slow':
+        return { ms: this.#settings.slowMs, status: 200 };
+      case 'failing':
+        return { ms: 1, status: 503 };
+      case 'flaky': {
+        const r = this.#random() * 100;
+        const failPercent = this.#settings.flakyPercent;
+        // A quarter of its failures are resets.
+        if (r < failPercent / 4) return undefined;
+        return { ms: 2 + 4 * this.#random(), status: r < failPercent ? 503 : 200 };
+      }
+      case 'dead':
+        // Only a request already parsed as it died gets here.
+        return undefined;
+    }
+  }
+
+  #after(ms: number, res: ServerResponse, status: number): void {
+    const timer = setTimeout(() => {
+      this.#pending.delete(timer);
+      if (res.destroyed) return;
       res.writeHead(status, { 'content-type': 'text/plain' });
-      res.end(`${name} says ${status}`);
-    }, instance);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  (instance as { address: string }).address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return instance;
+      res.end(status === 200 ? `${this.name} charged` : `${this.name} unavailable`);
+    }, ms);
+    this.#pending.add(timer);
+  }
 }
 
-/** A port that was just bound and released: connecting to it is refused, like a dead instance. */
-async function deadAddress(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
-
-/** Healthy, slow, flaky and dead instances of one service, all on 127.0.0.1. */
-export async function startInstances(): Promise<{
-  instances: Instance[];
-  dead: string;
+export interface Instances {
+  readonly instances: Instance[];
   close(): Promise<void>;
-}> {
-  const instances = [
-    await listen('healthy', BEHAVIOURS.healthy!),
-    await listen('slow', BEHAVIOURS.slow!),
-    await listen('flaky', BEHAVIOURS.flaky!),
-  ];
-  const dead = await deadAddress();
+}
+
+/** `count` instances of one service on 127.0.0.1, in this thread, all healthy to begin with. */
+export async function startInstances(count: number, settings: BackendSettings): Promise<Instances> {
+  const instances = Array.from({ length: count }, (_, i) => new LocalInstance(i, settings));
+  await Promise.all(instances.map((i) => i.listen()));
   return {
     instances,
-    dead,
     close: async () => void (await Promise.all(instances.map((i) => i.close()))),
+  };
+}
+
+/** What the worker is told, and what it answers (`ok` with the request's `id`). */
+export type WorkerRequest =
+  | {
+      readonly id: number;
+      readonly op: 'start';
+      readonly count: number;
+      readonly settings: BackendSettings;
+    }
+  | { readonly id: number; readonly op: 'mode'; readonly index: number; readonly mode: Mode }
+  | { readonly id: number; readonly op: 'close' };
+/** Omit, once per member of a union. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+export type WorkerReply = {
+  readonly id: number;
+  readonly addresses?: string[];
+  readonly error?: string;
+};
+
+/**
+ * The same instances in a worker thread, as separate processes would be: their timers and
+ * sockets do not queue behind the clients' work on one event loop, so the latency a client
+ * measures is the instance's plus the network's, not the demo's own bookkeeping.
+ */
+export async function startInstancesInWorker(
+  count: number,
+  settings: BackendSettings,
+): Promise<Instances> {
+  // Run from the TypeScript source (tsx, vitest), a worker could not load its TypeScript entry
+  // on Node 20: the instances share the thread, which only the figures' noise notices.
+  if (import.meta.url.endsWith('.ts')) return startInstances(count, settings);
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL('./backends-worker.js', import.meta.url));
+  const waiting = new Map<number, (reply: WorkerReply) => void>();
+  let nextId = 0;
+  worker.on('message', (reply: WorkerReply) => {
+    waiting.get(reply.id)?.(reply);
+    waiting.delete(reply.id);
+  });
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  failed.catch(() => {});
+  const ask = (request: WithoutId<WorkerRequest>): Promise<WorkerReply> => {
+    const id = nextId++;
+    const reply = new Promise<WorkerReply>((resolve) => waiting.set(id, resolve));
+    worker.postMessage({ ...request, id });
+    return Promise.race([reply, failed]).then((r) => {
+      if (r.error !== undefined) throw new Error(`demo backends: ${r.error}`);
+      return r;
+    });
+  };
+  const { addresses = [] } = await ask({ op: 'start', count, settings });
+  const instances = addresses.map((address, index): Instance => {
+    const instance = {
+      name: `#${index + 1}`,
+      address,
+      mode: 'healthy' as Mode,
+      received: 0,
+      async setMode(mode: Mode) {
+        if (mode === instance.mode) return;
+        instance.mode = mode;
+        await ask({ op: 'mode', index, mode });
+      },
+    };
+    return instance;
+  });
+  return {
+    instances,
+    close: async () => {
+      await ask({ op: 'close' });
+      await worker.terminate();
+    },
   };
 }

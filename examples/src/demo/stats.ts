@@ -1,0 +1,85 @@
+import type { CallResult } from './plain-client.js';
+
+export type ClientName = 'plain' | 'outrigger';
+export const CLIENTS: readonly ClientName[] = ['plain', 'outrigger'];
+
+/** A call turned away by the demo's own in-flight cap, never made. */
+export const DROPPED = 'DROPPED (in-flight cap)';
+
+/** What one client did in one stretch of time (a phase, or one second of the chart). */
+export class Tally {
+  calls = 0;
+  ok = 0;
+  /** Attempts sent, connections refused included: the load this client put on `payments`. */
+  attempts = 0;
+  readonly latencies: number[] = [];
+  readonly failures = new Map<string, number>();
+  /** Attempts per instance, by address. */
+  readonly perInstance = new Map<string, number>();
+
+  record(result: CallResult, latencyMs: number): void {
+    this.calls++;
+    this.latencies.push(latencyMs);
+    if ('status' in result && result.status < 500) {
+      this.ok++;
+      return;
+    }
+    const reason = 'status' in result ? `HTTP ${result.status}` : result.error;
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+
+  attempt(address: string): void {
+    this.attempts++;
+    this.perInstance.set(address, (this.perInstance.get(address) ?? 0) + 1);
+  }
+
+  get successPercent(): number {
+    return this.calls === 0 ? Number.NaN : (100 * this.ok) / this.calls;
+  }
+
+  get attemptsPerCall(): number {
+    return this.calls === 0 ? Number.NaN : this.attempts / this.calls;
+  }
+
+  percentiles(...ps: number[]): number[] {
+    const sorted = Float64Array.from(this.latencies).sort();
+    return ps.map((p) => percentile(sorted, p));
+  }
+}
+
+/** Nearest rank: the smallest value with at least p% of the values at or below it. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+/**
+ * Every figure of the run, each belonging to one client: by phase for the summary, and by
+ * second (of the call's start) for the chart.
+ */
+export class Recorder {
+  readonly byPhase: Record<ClientName, Tally[]>;
+  readonly bySecond: Record<ClientName, Tally[]> = { plain: [], outrigger: [] };
+
+  constructor(phaseCount: number) {
+    const tallies = () => Array.from({ length: phaseCount }, () => new Tally());
+    this.byPhase = { plain: tallies(), outrigger: tallies() };
+  }
+
+  second(client: ClientName, s: number): Tally {
+    const list = this.bySecond[client];
+    while (list.length <= s) list.push(new Tally());
+    return list[s]!;
+  }
+
+  call(client: ClientName, phase: number, s: number, result: CallResult, latencyMs: number): void {
+    this.byPhase[client][phase]!.record(result, latencyMs);
+    this.second(client, s).record(result, latencyMs);
+  }
+
+  attempt(client: ClientName, phase: number, s: number, address: string): void {
+    this.byPhase[client][phase]?.attempt(address);
+    this.second(client, s).attempt(address);
+  }
+}
