@@ -42,12 +42,17 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
     const endpoints = s.snapshot.balancer === false ? [] : s.snapshot.balancer.endpoints;
     for (const instance of s.instances) {
       const e = endpoints.find((x) => x.address === instance.address);
+      // Padded before colouring: escape codes have no width on screen.
       const ejected =
         e?.ejectedUntil != null
-          ? c.yellow(`ejected ${((e.ejectedUntil - s.snapshot.takenAt) / 1_000).toFixed(1)} s more`)
-          : 'in rotation';
+          ? c.yellow(
+              `ejected ${((e.ejectedUntil - s.snapshot.takenAt) / 1_000).toFixed(1)} s more`.padEnd(
+                21,
+              ),
+            )
+          : 'in rotation'.padEnd(21);
       lines.push(
-        `  ${instance.name.padEnd(3)} ${ms(e?.latencyMs ?? Number.NaN)} ${String(e?.inFlight ?? 0).padStart(4)}  ${ejected.padEnd(tty ? 30 : 21)} ${c.dim(instance.mode)}`,
+        `  ${instance.name.padEnd(3)} ${ms(e?.latencyMs ?? Number.NaN)} ${String(e?.inFlight ?? 0).padStart(4)}  ${ejected} ${c.dim(instance.mode)}`,
       );
     }
     lines.push(`  breaker ${breakerText(s)}   budget ${budgetText(s)}`);

@@ -224,6 +224,7 @@ export async function runDemo(
   const startCall = (client: ClientName) => {
     const phase = phaseIndex;
     const begin = now();
+    recorder.begin(client, phase, secondOf(begin));
     if (!caps[client].tryEnter()) {
       recorder.call(client, phase, secondOf(begin), { error: DROPPED }, 0);
       return;

@@ -8,6 +8,8 @@ export const DROPPED = 'DROPPED (in-flight cap)';
 
 /** What one client did in one stretch of time (a phase, or one second of the chart). */
 export class Tally {
+  /** Calls begun; `calls` counts them as they end, so mid-phase the two differ. */
+  started = 0;
   calls = 0;
   ok = 0;
   /** Attempts sent, connections refused included: the load this client put on `payments`. */
@@ -37,8 +39,9 @@ export class Tally {
     return this.calls === 0 ? Number.NaN : (100 * this.ok) / this.calls;
   }
 
+  /** Per call begun, so that a live figure does not count attempts of calls still out. */
   get attemptsPerCall(): number {
-    return this.calls === 0 ? Number.NaN : this.attempts / this.calls;
+    return this.started === 0 ? Number.NaN : this.attempts / this.started;
   }
 
   percentiles(...ps: number[]): number[] {
@@ -71,6 +74,11 @@ export class Recorder {
     const list = this.bySecond[client];
     while (list.length <= s) list.push(new Tally());
     return list[s]!;
+  }
+
+  begin(client: ClientName, phase: number, s: number): void {
+    this.byPhase[client][phase]!.started++;
+    this.second(client, s).started++;
   }
 
   call(client: ClientName, phase: number, s: number, result: CallResult, latencyMs: number): void {

@@ -55,10 +55,12 @@ export function startTracing(target: TraceTarget): Tracing {
   sdk.start();
   return {
     async finish(out) {
+      // Read before shutting down: shutting the in-memory exporter down empties it.
+      const sampled = [...memory.getFinishedSpans()];
       await sdk.shutdown();
       if (file !== undefined)
         return `Spans: ${file.written} written to ${target.kind === 'file' ? target.path : ''} (one JSON object a line)`;
-      out.write(printTraces(memory.getFinishedSpans()));
+      out.write(printTraces(sampled));
       return `Spans: a ${CONSOLE_SAMPLE * 100}% sample of Outrigger's calls, above (--trace=<file> writes them all)`;
     },
   };
