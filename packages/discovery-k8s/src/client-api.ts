@@ -53,7 +53,11 @@ export function clientNodeApi(kc: KubeConfig): SliceApi {
         throw asStatusError(error);
       }
     },
-    async watch({ namespace, labelSelector, resourceVersion, timeoutSeconds, signal }, onEvent) {
+    async watch(
+      { namespace, labelSelector, resourceVersion, timeoutSeconds, signal },
+      onEvent,
+      onOpen,
+    ) {
       const url = new URL(
         `${server}/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
       );
@@ -65,7 +69,7 @@ export function clientNodeApi(kc: KubeConfig): SliceApi {
       const options: https.RequestOptions = {};
       await kc.applyToHTTPSOptions(options);
       signal.throwIfAborted();
-      await streamEvents(url, options, signal, onEvent);
+      await streamEvents(url, options, signal, onEvent, onOpen);
     },
   };
 }
@@ -75,6 +79,7 @@ function streamEvents(
   options: https.RequestOptions,
   signal: AbortSignal,
   onEvent: (event: WatchEvent) => void,
+  onOpen: (() => void) | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'https:' ? https : http).request(url, {
@@ -95,6 +100,7 @@ function streamEvents(
         response.on('error', reject);
         return;
       }
+      onOpen?.();
       let buffered = '';
       response.on('data', (chunk: string) => {
         buffered += chunk;
@@ -137,5 +143,8 @@ function asStatusError(error: unknown): unknown {
   const body: unknown = error.body;
   if (typeof body === 'string') return statusFromBody(error.code, body);
   if (typeof body === 'object' && body !== null) return ApiStatusError.fromStatus(body, error.code);
-  return new ApiStatusError(error.code, http.STATUS_CODES[error.code], error.message);
+  // The generated client drops the body of some answers (a 401's); its message would carry the
+  // response headers, which is no help.
+  const text = http.STATUS_CODES[error.code];
+  return new ApiStatusError(error.code, text, text ?? 'no Status body');
 }

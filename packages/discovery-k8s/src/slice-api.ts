@@ -38,6 +38,8 @@ export interface SliceApi {
   watch(
     query: SliceQuery & { resourceVersion: string; timeoutSeconds: number },
     onEvent: (event: WatchEvent) => void,
+    /** Called when the server has answered 200 and the stream begins. */
+    onOpen?: () => void,
   ): Promise<void>;
 }
 

@@ -192,6 +192,25 @@ describe('SliceWatch', () => {
     expect(api.lastWatch().query.resourceVersion).toBe('10');
   });
 
+  it('abandons a watch whose server takes the request and never answers', async () => {
+    const { api, clock, rec, watch } = setup();
+    api.autoOpen = false;
+    watch.start();
+    await settle();
+    api.lastList().answer({ items: [], resourceVersion: '10' });
+    await settle();
+    await clock.advanceAsync(4_999);
+    expect(api.watches[0]!.aborted).toBe(false);
+    await clock.advanceAsync(1);
+    expect(api.watches[0]!.aborted).toBe(true);
+    expect((rec.failures[0]!.error as Error).message).toBe('no answer to the watch within 5000 ms');
+    // An open watch is not held to it.
+    await clock.advanceAsync(rec.failures[0]!.retryInMs);
+    api.lastWatch().open();
+    await clock.advanceAsync(60_000);
+    expect(api.lastWatch().aborted).toBe(false);
+  });
+
   it('backs off when watches end at once with nothing in them', async () => {
     const { api, clock, watch } = setup();
     watch.start();

@@ -156,6 +156,17 @@ export class SliceWatch {
       timeoutSeconds * 1_000 + WATCH_GRACE_MS,
     );
     (deadline as { unref?(): unknown }).unref?.();
+    // A server that takes the connection and never answers (overloaded, half-dead) must not
+    // hold the watch until its deadline: the head is due within the request timeout.
+    let head: TimerHandle | undefined = this.#s.clock.setTimeout(() => {
+      outcome = new Error(`no answer to the watch within ${this.#s.requestTimeoutMs} ms`);
+      controller.abort();
+    }, this.#s.requestTimeoutMs);
+    (head as { unref?(): unknown }).unref?.();
+    const opened = (): void => {
+      if (head !== undefined) this.#s.clock.clearTimeout(head);
+      head = undefined;
+    };
     const onEvent = (event: WatchEvent): void => {
       if (outcome !== undefined || this.#stopped) return;
       const object = event.object as EndpointSliceLike | undefined;
@@ -193,10 +204,12 @@ export class SliceWatch {
           signal: controller.signal,
         },
         onEvent,
+        opened,
       );
     } catch (error) {
       if (outcome === undefined) throw error;
     } finally {
+      opened();
       this.#s.clock.clearTimeout(deadline);
       if (this.#controller === controller) this.#controller = undefined;
     }

@@ -119,7 +119,7 @@ describe('Kubernetes discovery: the watch survives the real world', () => {
   it('a chunked list whose continue token expires starts over and merges every page', async () => {
     const d = await cluster.apiServer();
     const pods = await cluster.pods(6);
-    pods.slice(0, 5).forEach((p, i) => d.apply(sliceFor(`payments-${i}`, [p])));
+    for (const [i, p] of pods.slice(0, 5).entries()) d.apply(sliceFor(`payments-${i}`, [p]));
     let expired = false;
     d.onRequest = (r) => {
       if (r.query.continue && !expired) {

@@ -10,6 +10,8 @@ export interface ListCall {
 export interface WatchCall {
   readonly query: SliceQuery & { resourceVersion: string; timeoutSeconds: number };
   emit(type: string, object: unknown): void;
+  /** The server answers 200: the stream begins (a call that never opens models a hung server). */
+  open(): void;
   /** The server ends the watch cleanly (timeoutSeconds, a restart). */
   end(): void;
   fail(error: unknown): void;
@@ -38,7 +40,14 @@ export class FakeApi implements SliceApi {
     });
   }
 
-  watch(query: WatchCall['query'], onEvent: (event: WatchEvent) => void): Promise<void> {
+  /** Whether a new watch opens by itself, as a healthy server's does. */
+  autoOpen = true;
+
+  watch(
+    query: WatchCall['query'],
+    onEvent: (event: WatchEvent) => void,
+    onOpen?: () => void,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       let aborted = false;
       query.signal.addEventListener(
@@ -49,8 +58,10 @@ export class FakeApi implements SliceApi {
         },
         { once: true },
       );
+      if (this.autoOpen) onOpen?.();
       this.watches.push({
         query,
+        open: () => onOpen?.(),
         emit: (type, object) => {
           if (!aborted) onEvent({ type, object });
         },
