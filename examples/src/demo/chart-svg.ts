@@ -43,8 +43,9 @@ export function chartSvg(f: DemoFigures): string {
         `<rect x="${n(x0)}" y="${LAT_TOP}" width="${n(x1 - x0)}" height="${OK_TOP + OK_H - LAT_TOP}" fill="#f0f0f0"/>`,
       );
     }
+    // A short label fits a narrow band; the full title shows on hover.
     parts.push(
-      `<text x="${n((x0 + x1) / 2)}" y="${LAT_TOP - 6}" text-anchor="middle" fill="#444">${i + 1}. ${esc(p.title)}</text>`,
+      `<text x="${n((x0 + x1) / 2)}" y="${LAT_TOP - 6}" text-anchor="middle" fill="#444"><title>${i + 1}. ${esc(p.title)}: ${esc(p.event)}</title>${i + 1}. ${esc(p.label)}</text>`,
     );
   }
   // Axes and grid.

@@ -9,6 +9,7 @@ import { createHttpClient } from '@outrigger/http';
 import { type Instance, startInstances, startInstancesInWorker } from './backends.js';
 import type { DemoOptions } from './flags.js';
 import { InFlightCap, openLoop } from './open-loop.js';
+import { type OutriggerCounters, watchOutrigger } from './outrigger-events.js';
 import { type CallResult, createPlainClient, errorCode } from './plain-client.js';
 import { type Compression, compression, type Phase, phases } from './scenario.js';
 import { type ClientName, DROPPED, Recorder } from './stats.js';
@@ -45,17 +46,6 @@ export interface RunEvent {
   readonly phase: number;
   readonly kind: string;
   readonly text: string;
-}
-
-/** Counters of Outrigger's refusals per phase (they are not attempts, so no load). */
-export interface OutriggerCounters {
-  breakerOpened: number;
-  breakerRejected: number;
-  budgetExhausted: number;
-  ejections: number;
-  ejectionsSkipped: number;
-  /** Half-open trials that failed and opened the circuit again. */
-  failedTrials: number;
 }
 
 export interface RunResult {
@@ -158,55 +148,12 @@ export async function runDemo(
     view.event(`${(e.atMs / 1_000).toFixed(1).padStart(5)} s  ${text}`, state());
   };
   const nameOf = (address: string) => instances.find((i) => i.address === address)?.name ?? address;
-  const disposers = [
-    outrigger.events.on('outlier.ejected', (e) => {
-      counters[phaseIndex]!.ejections++;
-      note(
-        'outlier.ejected',
-        `outrigger ejected ${nameOf(e.endpoint.id)} for ${e.ejectionMs} ms (${e.reason}; ${e.ejected} of ${e.total} ejected now)`,
-      );
-    }),
-    outrigger.events.on('outlier.restored', (e) =>
-      note(
-        'outlier.restored',
-        `outrigger restored ${nameOf(e.endpoint.id)} after ${Math.round(e.ejectedForMs)} ms`,
-      ),
-    ),
-    outrigger.events.on('outlier.ejection_skipped', (e) => {
-      const c = counters[phaseIndex]!;
-      // Once per phase is enough to show the cap at work; the count goes to the summary.
-      if (c.ejectionsSkipped++ === 0) {
-        note(
-          'outlier.ejection_skipped',
-          `outrigger kept ${nameOf(e.endpoint.id)} in: it failed enough to go, but ${e.ejected} of ${options.instances} is the ejection cap`,
-        );
-      }
-    }),
-    outrigger.events.on('breaker.opened', (e) => {
-      const c = counters[phaseIndex]!;
-      c.breakerOpened++;
-      if (e.from === 'closed') {
-        note(
-          'breaker.opened',
-          `outrigger's breaker opened (${e.failures} of ${e.calls} calls failed)`,
-        );
-      } else if (c.failedTrials++ === 0) {
-        // A trial a reset time apart until the service is back: one line says it.
-        note(
-          'breaker.trial_failed',
-          "outrigger's breaker let one trial call through; it failed, so it stays open",
-        );
-      }
-    }),
-    outrigger.events.on('breaker.closed', () =>
-      note(
-        'breaker.closed',
-        "outrigger's breaker let one trial call through; it succeeded, so it closed",
-      ),
-    ),
-    outrigger.events.on('breaker.rejected', () => void counters[phaseIndex]!.breakerRejected++),
-    outrigger.events.on('budget.exhausted', () => void counters[phaseIndex]!.budgetExhausted++),
-  ];
+  const disposers = watchOutrigger(outrigger.events, {
+    counters: () => counters[phaseIndex]!,
+    note,
+    nameOf,
+    instances: options.instances,
+  });
 
   const settle = (client: ClientName, phase: number, begin: number, result: CallResult) => {
     caps[client].leave();

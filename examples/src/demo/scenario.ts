@@ -6,6 +6,8 @@ export type PhaseId = 'steady' | 'slow' | 'dead' | 'outage' | 'recovery';
 export interface Phase {
   readonly id: PhaseId;
   readonly title: string;
+  /** A few characters for the chart, where a phase may be narrow. */
+  readonly label: string;
   /** What happened, in the instances' terms. */
   readonly event: string;
   /** What a newcomer should see, as the issue promises it. */
@@ -30,6 +32,7 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
   return [
     {
       id: 'steady',
+      label: 'steady',
       title: 'steady state',
       event: `all instances up${flaky}`,
       claim: 'both clients do well; retries hide the flaky instance',
@@ -37,6 +40,7 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
     },
     {
       id: 'slow',
+      label: 'one slow',
       title: 'one instance turns slow',
       event: `#2 now answers in ${slowMs} ms`,
       claim: "the plain client's p99 jumps; Outrigger's P2C-EWMA steers around #2",
@@ -44,6 +48,7 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
     },
     {
       id: 'dead',
+      label: 'one dead',
       title: 'one instance dies',
       event: '#2 is fast again; #3 died (connections refused)',
       claim: 'Outrigger requeues, then ejects #3; its success stays at 100%',
@@ -51,6 +56,7 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
     },
     {
       id: 'outage',
+      label: 'outage',
       title: 'total outage',
       event: 'every live instance answers 503; #3 still dead',
       claim:
@@ -59,6 +65,7 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
     },
     {
       id: 'recovery',
+      label: 'recovery',
       title: 'recovery',
       event: 'all instances back as in the steady state, #3 restarted',
       claim:

@@ -1,9 +1,11 @@
 /**
  * The figures of a run (what `--json` prints and the test reads) and the side-by-side summary,
- * with a footnote for every figure a newcomer could misread.
+ * with a footnote for every figure a newcomer could misread. Longer than most files here: the
+ * footnotes read the very fields defined above them, and are easier to keep true side by side.
  */
 import { ms, paint, percent, ratio } from './format.js';
-import type { OutriggerCounters, RunResult } from './run.js';
+import type { OutriggerCounters } from './outrigger-events.js';
+import type { RunResult } from './run.js';
 import { CLIENTS, type ClientName, type Tally } from './stats.js';
 
 export interface ClientFigures {
@@ -24,6 +26,7 @@ export interface ClientFigures {
 export interface PhaseFigures {
   readonly id: string;
   readonly title: string;
+  readonly label: string;
   readonly event: string;
   readonly startS: number;
   readonly endS: number;
@@ -106,6 +109,7 @@ export function figures(run: RunResult): DemoFigures {
     return {
       id: phase.id,
       title: phase.title,
+      label: phase.label,
       event: phase.event,
       startS: round(run.phaseStartsMs[i]! / 1_000) ?? 0,
       endS: round((run.phaseStartsMs[i + 1] ?? run.durationMs) / 1_000) ?? 0,
