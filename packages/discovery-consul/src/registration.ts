@@ -42,6 +42,9 @@ export async function registerWithConsul(
   return registration;
 }
 
+/** Shutdowns started by a signal and not finished, across every registration in the process. */
+const signalShutdowns = new Set<Promise<void>>();
+
 class Registration implements ConsulRegistration {
   readonly serviceId: string;
   readonly checkId: string;
@@ -194,13 +197,16 @@ class Registration implements ConsulRegistration {
   }
 
   async #onSignal(signal: NodeJS.Signals): Promise<void> {
-    try {
-      await this.close();
-    } catch (error) {
-      this.#o.onError(error);
-    }
+    // Every registration's handler runs (synchronously) on the same signal: each adds its
+    // shutdown before any finishes, and only the last to finish gives the signal back.
+    const closing = this.close().catch((error: unknown) => this.#o.onError(error));
+    signalShutdowns.add(closing);
+    await closing;
+    signalShutdowns.delete(closing);
     // Our handler took the signal's default action away; give it back unless the application
     // listens for the signal itself (then exiting is its call).
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (signalShutdowns.size === 0 && process.listenerCount(signal) === 0) {
+      process.kill(process.pid, signal);
+    }
   }
 }
