@@ -67,7 +67,7 @@ describe('Kubernetes discovery: close()', () => {
     const p = run([path, 'no-call']);
     await until(
       () => d.requests.length === 1 || p.child.exitCode !== null,
-      20_000,
+      40_000,
       'the list request',
     );
     expect(d.requests[0]!.watch).toBe(false);
