@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { compileFilter, FilterError } from './consul-filter.js';
 import { parseGoDuration } from './go-duration.js';
@@ -91,6 +92,10 @@ export interface ConsulDoubleOptions {
   minDeregisterMs?: number;
   /** ... on a reaper that runs every 30 s. Tests shorten both. */
   reapIntervalMs?: number;
+  /** Serve HTTPS with this key and certificate; with `ca`, require client certificates from it (mTLS). */
+  tls?: { key: string; cert: string; ca?: string };
+  /** Listen on this unix socket instead of 127.0.0.1 port 0. */
+  socketPath?: string;
 }
 
 const MAX_WAIT_MS = 600_000;
@@ -114,6 +119,8 @@ export class ConsulDouble {
   readonly #cacheAge = new Map<string, number>();
   #reaper: NodeJS.Timeout;
   #port = 0;
+  readonly #tls: boolean;
+  readonly #socketPath: string | undefined;
   #outage: 'refuse' | '500' | false = false;
   #corrupt: { mode: Corruption; times: number; paths: RegExp } | undefined;
   #zeroIndex = false;
@@ -123,7 +130,21 @@ export class ConsulDouble {
     this.#token = options.token;
     this.datacenter = options.datacenter ?? 'dc1';
     this.#minDeregisterMs = options.minDeregisterMs ?? 60_000;
-    this.server = createServer((req, res) => void this.#handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    const tls = options.tls;
+    this.#tls = tls !== undefined;
+    this.#socketPath = options.socketPath;
+    // An https.Server is an http.Server as far as requests, connections and closing go.
+    this.server = tls
+      ? (createHttpsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          handler,
+        ) as unknown as Server)
+      : createServer(handler);
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
@@ -135,13 +156,24 @@ export class ConsulDouble {
 
   static async start(options: ConsulDoubleOptions = {}): Promise<ConsulDouble> {
     const double = new ConsulDouble(options);
-    await new Promise<void>((resolve) => double.server.listen(0, '127.0.0.1', resolve));
-    double.#port = (double.server.address() as AddressInfo).port;
+    await double.#listen();
     return double;
   }
 
+  async #listen(): Promise<void> {
+    const path = this.#socketPath;
+    if (path) {
+      await new Promise<void>((resolve) => this.server.listen(path, resolve));
+      return;
+    }
+    await new Promise<void>((resolve) => this.server.listen(this.#port, '127.0.0.1', resolve));
+    this.#port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** What `CONSUL_HTTP_ADDR` would hold: `http://127.0.0.1:<port>`, `https://...` or `unix://...`. */
   get address(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    if (this.#socketPath) return `unix://${this.#socketPath}`;
+    return `${this.#tls ? 'https' : 'http'}://127.0.0.1:${this.#port}`;
   }
 
   get index(): number {
@@ -238,7 +270,7 @@ export class ConsulDouble {
       for (const s of this.#sockets) s.destroy();
       await new Promise<void>((r) => this.server.close(() => r()));
     } else if (mode !== 'refuse' && was === 'refuse') {
-      await new Promise<void>((r) => this.server.listen(this.#port, '127.0.0.1', r));
+      await this.#listen();
     }
   }
 
