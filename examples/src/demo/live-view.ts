@@ -63,7 +63,9 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
     // Up to the table's first line, clear to the end of the screen, print what scrolls, redraw.
     let text = drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : '';
     for (const line of above) text += `${line}\n`;
-    const lines = table(s);
+    // A line the terminal wraps would make the count of lines to go back up wrong.
+    const width = (out as { columns?: number }).columns ?? 200;
+    const lines = table(s).map((line) => fit(line, width - 1));
     text += `${lines.join('\n')}\n`;
     drawn = lines.length;
     write(text);
@@ -128,6 +130,14 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
       write('\n');
     },
   };
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** The line as is when it fits; else cut to `width`, its colours dropped to cut it safely. */
+function fit(line: string, width: number): string {
+  const plain = line.replace(ANSI, '');
+  return plain.length <= width ? line : `${plain.slice(0, width - 1)}…`;
 }
 
 function breakerText(s: LiveState): string {
