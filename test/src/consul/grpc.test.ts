@@ -31,15 +31,15 @@ describe('a gRPC client on Consul', () => {
     closers.push(async () => {
       await Promise.all(servers.map((s) => s.close()));
     });
-    servers.forEach((s, i) =>
+    for (const [i, s] of servers.entries()) {
       double.addInstance({
         id: `echo-${i}`,
         name: 'echo',
         port: s.port,
         address: '127.0.0.1',
         meta: { version: `v${i + 1}` },
-      }),
-    );
+      });
+    }
     const grpcClient = createGrpcClient(Echo, {
       service: 'echo',
       discovery: consulDiscovery({ agentAddress: double.address, env: {} }),
