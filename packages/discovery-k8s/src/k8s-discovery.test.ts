@@ -10,6 +10,7 @@ import {
 } from '@outrigger/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { k8sDiscovery, k8sDiscoveryOver } from './k8s-discovery.js';
+import { ApiStatusError } from './slice-api.js';
 import { FakeApi, slice } from './test-support/fake-api.js';
 
 const open: Discovery[] = [];
@@ -148,6 +149,26 @@ describe('k8sDiscovery', () => {
     make(api, { port: 'http' }).subscribe('payments', late);
     expect(late.errors).toHaveLength(1);
     expect(late.errors[0]!.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a 403 says which permission the service account lacks', async () => {
+    const api = new FakeApi();
+    const l = listener();
+    make(api).subscribe('payments', l);
+    await settle();
+    api
+      .lastList()
+      .fail(
+        new ApiStatusError(
+          403,
+          'Forbidden',
+          'endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:shop:default" cannot list resource "endpointslices"',
+        ),
+      );
+    await settle();
+    expect(l.errors[0]!.message).toMatch(
+      /failed to list: HTTP 403 Forbidden: .*cannot list.*; the service account needs get, list and watch on endpointslices.discovery.k8s.io in namespace "shop" \(see the package README for a Role\); retrying in 500 ms$/,
+    );
   });
 
   it('after the first set, a lost watch is reported and the last good set kept', async () => {
