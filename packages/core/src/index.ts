@@ -19,3 +19,4 @@ export * from './routing/index.js';
 export * from './service/index.js';
 export * from './time/index.js';
 export * from './timeout/index.js';
+export * from './tls/index.js';

@@ -87,6 +87,7 @@ export class GrpcClientCore {
     // Channels follow every endpoint discovery names, healthy or not: a health watch runs on
     // the channel of an endpoint the gate holds back.
     this.#unsubscribe = named!.subscribe(this.service, channels);
+    settings.tlsFiles?.start(this.service, this.chain.events);
   }
 
   /**
@@ -132,6 +133,7 @@ export class GrpcClientCore {
       this.#unsubscribe();
       await this.chain.close();
       this.channels.close();
+      this.settings.tlsFiles?.close();
     });
   }
 }

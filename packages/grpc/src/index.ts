@@ -13,6 +13,7 @@ export {
 } from './interceptor.js';
 export type { CallKind, MethodOptions } from './methods.js';
 export type { GrpcClientOptions } from './options.js';
+export type { GrpcTlsOptions } from './tls-files.js';
 export {
   type InboundOptions,
   inboundServerInterceptor,

@@ -2,6 +2,7 @@ import { type ChannelCredentials, type ChannelOptions, credentials } from '@grpc
 import { type ClientOptions, ConfigInvalidError } from '@outrigger/core';
 import type { StatusClassifier } from './classify.js';
 import type { MethodOptions } from './methods.js';
+import { GrpcTlsFiles, type GrpcTlsOptions } from './tls-files.js';
 
 /** `createGrpcClient` options: the shared client options plus the gRPC transport's own. */
 export interface GrpcClientOptions extends ClientOptions {
@@ -12,6 +13,12 @@ export interface GrpcClientOptions extends ClientOptions {
    * mTLS (grpc-js verifies the server certificate). Default: insecure (plaintext).
    */
   credentials?: ChannelCredentials | undefined;
+  /**
+   * TLS / mTLS from PEM files instead of `credentials`, re-read as they change: new connections
+   * present the new pair (`tls.reloaded`), open ones keep theirs, a bad pair is refused
+   * (`tls.rejected`) and the last good one stays. The server certificate is always verified.
+   */
+  tls?: GrpcTlsOptions | undefined;
   /** grpc-js channel options for every endpoint's channel (keepalive, message sizes, ...). */
   channelOptions?: ChannelOptions | undefined;
   /** Whether a method is safe to send twice when neither `methods` nor the proto say. Default true. */
@@ -37,6 +44,7 @@ export interface GrpcClientOptions extends ClientOptions {
 /** The options this package adds; the core resolver is told they are not typos. */
 export const GRPC_OPTION_KEYS = [
   'credentials',
+  'tls',
   'channelOptions',
   'idempotent',
   'methods',
@@ -52,6 +60,8 @@ const DEFAULT_REPLAY_BYTES = 1024 * 1024;
 export interface GrpcTransportSettings {
   readonly credentials: ChannelCredentials;
   readonly channelOptions: ChannelOptions;
+  /** `tls` from files: started (and closed) by the client. */
+  readonly tlsFiles: GrpcTlsFiles | undefined;
   readonly idempotent: boolean;
   readonly maxReplayBytes: number;
   /** The service name health checks ask about; undefined when health checks are off. */
@@ -63,7 +73,12 @@ export function resolveGrpcTransport(options: GrpcClientOptions): GrpcTransportS
   const fail = (option: string, value: unknown, expected: string): never => {
     throw new ConfigInvalidError({ setting: `${service}: option ${option}`, value, expected });
   };
-  const creds = options.credentials ?? credentials.createInsecure();
+  if (options.tls !== undefined && options.credentials !== undefined) {
+    fail('tls', '(set with credentials)', 'tls (files) or credentials, not both');
+  }
+  const tlsFiles =
+    options.tls === undefined ? undefined : new GrpcTlsFiles(`${service}: option`, options.tls);
+  const creds = tlsFiles?.credentials ?? options.credentials ?? credentials.createInsecure();
   if (
     typeof creds !== 'object' ||
     creds === null ||
@@ -91,7 +106,11 @@ export function resolveGrpcTransport(options: GrpcClientOptions): GrpcTransportS
     );
   return {
     credentials: creds,
-    channelOptions,
+    tlsFiles,
+    channelOptions:
+      tlsFiles?.servername !== undefined
+        ? { 'grpc.ssl_target_name_override': tlsFiles.servername, ...channelOptions }
+        : channelOptions,
     idempotent,
     maxReplayBytes,
     healthService: healthServiceOf(options.healthCheck, fail),

@@ -95,7 +95,7 @@ export class ClientCore {
     if (this.settings.deadlineHeader !== undefined)
       registerHeaderName(this.settings.deadlineHeader);
     this.pools = pools;
-    pools?.configure(this.settings);
+    pools?.configure(this.settings, this.chain.events);
     this.#unsubscribe = pools && this.chain.discovery.subscribe(this.service, pools);
   }
 

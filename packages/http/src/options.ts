@@ -25,6 +25,16 @@ export interface TlsOptions {
   servername?: string;
   /** `false` switches certificate verification off. Only for tests; default true. */
   rejectUnauthorized?: boolean;
+  /**
+   * PEM files instead of `ca` / `cert` / `key`, re-read as `reload` says: a new valid pair is
+   * used for connections opened from then on (`tls.reloaded`), open ones keep theirs; a bad one
+   * is refused (`tls.rejected`) and the last good pair stays. Checked at creation.
+   */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** How often to look at the files: default `{ intervalMs: 60_000 }`; `false` reads them once. */
+  reload?: { intervalMs?: number } | false;
 }
 
 /** Decides a response status before the built-in rules; `undefined` falls through to them. */

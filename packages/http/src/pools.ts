@@ -1,8 +1,9 @@
-import type { Endpoint } from '@outrigger/core';
-import { type Dispatcher, Pool } from 'undici';
+import { type Endpoint, type EventBus, TlsFileSource } from '@outrigger/core';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';
 import { PoolEntry } from './pool-entry.js';
+import { tlsFilesOf, tlsReloadMs } from './tls-options.js';
 
 /** Sends one attempt to one endpoint; the client uses pools, the interceptor the dispatch it wraps. */
 export interface EndpointDispatcher {
@@ -28,14 +29,37 @@ export class EndpointPools implements EndpointDispatcher {
   #live: Set<string> | undefined;
   readonly #closing = new Set<Promise<void>>();
   #closed = false;
+  /** `tls` from files: the source re-reads them; the connector opens sockets with its context. */
+  #tlsSource: TlsFileSource | undefined;
+  #connector: buildConnector.connector | undefined;
 
   constructor(settings: TransportSettings) {
     this.#settings = settings;
   }
 
-  /** Final settings, once the chain has resolved the deadline they derive from. */
-  configure(settings: TransportSettings): void {
+  /**
+   * Final settings, once the chain has resolved the deadline they derive from; starts reading
+   * `tls` files, reporting reloads and refusals on `events`.
+   */
+  configure(settings: TransportSettings, events?: EventBus): void {
     this.#settings = settings;
+    const tls = tlsFilesOf(settings.tls);
+    if (tls === undefined || this.#tlsSource !== undefined) return;
+    const service = settings.service;
+    this.#tlsSource = new TlsFileSource({
+      files: tls,
+      intervalMs: tlsReloadMs(tls),
+      onReloaded: (material) => {
+        this.#connector = undefined;
+        events?.emit('tls.reloaded', {
+          service,
+          serial: material.serial,
+          notAfter: material.notAfter,
+        });
+      },
+      onRejected: (reason) => events?.emit('tls.rejected', { service, reason }),
+    });
+    this.#tlsSource.start();
   }
 
   get size(): number {
@@ -96,8 +120,28 @@ export class EndpointPools implements EndpointDispatcher {
       entry.retired = true;
       this.release(entry);
     }
+    this.#tlsSource?.close();
     await Promise.all(this.#closing);
   }
+
+  /**
+   * Opens a socket with the files' current context. Pools keep this function, not a context, so
+   * after a reload every pool's next connection presents the new pair while the sockets already
+   * open carry on untouched (no call is dropped). A new connector per reload also starts a new
+   * TLS session cache: a session resumed from the old one would carry the old identity.
+   */
+  readonly #connectWithFiles: buildConnector.connector = (options, callback) => {
+    if (this.#connector === undefined) {
+      const s = this.#settings;
+      this.#connector = buildConnector({
+        timeout: s.connectTimeoutMs,
+        secureContext: this.#tlsSource!.current.secureContext,
+        ...(s.tls?.servername !== undefined && { servername: s.tls.servername }),
+        rejectUnauthorized: s.tls?.rejectUnauthorized !== false,
+      });
+    }
+    this.#connector(options, callback);
+  };
 
   #createPool(endpoint: Endpoint): Pool {
     const s = this.#settings;
@@ -106,16 +150,18 @@ export class EndpointPools implements EndpointDispatcher {
       connections: s.connections ?? null,
       pipelining: s.pipelining,
       keepAliveTimeout: s.keepAliveTimeoutMs,
-      connect: {
-        timeout: s.connectTimeoutMs,
-        ...(tls && {
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          servername: tls.servername,
-          rejectUnauthorized: tls.rejectUnauthorized !== false,
-        }),
-      },
+      connect: this.#tlsSource
+        ? this.#connectWithFiles
+        : {
+            timeout: s.connectTimeoutMs,
+            ...(tls && {
+              ca: tls.ca,
+              cert: tls.cert,
+              key: tls.key,
+              servername: tls.servername,
+              rejectUnauthorized: tls.rejectUnauthorized !== false,
+            }),
+          },
     });
   }
 }

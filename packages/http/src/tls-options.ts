@@ -1,8 +1,22 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { ConfigInvalidError, closest } from '@outrigger/core';
+import { ConfigInvalidError, closest, readTlsFiles } from '@outrigger/core';
 import type { TlsOptions } from './options.js';
 
-const TLS_KEYS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'] as const;
+const TLS_KEYS = [
+  'ca',
+  'cert',
+  'key',
+  'caFile',
+  'certFile',
+  'keyFile',
+  'reload',
+  'servername',
+  'rejectUnauthorized',
+] as const;
+/** Default and bounds of `tls.reload.intervalMs`; why a poll: decision 0055. */
+export const DEFAULT_TLS_RELOAD_MS = 60_000;
+const MIN_TLS_RELOAD_MS = 10;
+const MAX_TLS_RELOAD_MS = 3_600_000;
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
@@ -50,6 +64,7 @@ export function checkTls(where: string, value: unknown): TlsOptions | undefined 
       'both tls.cert and tls.key for mTLS, or neither',
     );
   }
+  checkFiles(tls, bad);
   if (tls.ca !== undefined) {
     const list = Array.isArray(tls.ca) ? tls.ca : [tls.ca];
     if (list.length === 0) bad('ca', '[]', CA_FORM);
@@ -81,6 +96,80 @@ export function checkTls(where: string, value: unknown): TlsOptions | undefined 
 }
 
 type Bad = (name: string, shown: unknown, expected: string, hint?: string) => never;
+
+/** The files of `tls` when it names any, for the pools' reloading source. */
+export function tlsFilesOf(tls: TlsOptions | undefined): TlsOptions | undefined {
+  return tls?.caFile !== undefined || tls?.certFile !== undefined ? tls : undefined;
+}
+
+/** The poll interval of a `tls` with files; undefined: read once (`reload: false`). */
+export function tlsReloadMs(tls: TlsOptions): number | undefined {
+  if (tls.reload === false) return undefined;
+  return tls.reload?.intervalMs ?? DEFAULT_TLS_RELOAD_MS;
+}
+
+/**
+ * `caFile` / `certFile` / `keyFile` instead of the PEM options, and `reload`: each file read now,
+ * so that a wrong path or pair fails at creation as the PEM options do.
+ */
+function checkFiles(tls: Record<string, unknown>, bad: Bad): void {
+  for (const [file, pem] of [
+    ['caFile', 'ca'],
+    ['certFile', 'cert'],
+    ['keyFile', 'key'],
+  ] as const) {
+    const path = tls[file];
+    if (path === undefined) continue;
+    if (typeof path !== 'string' || path === '') bad(file, path, 'a path to a PEM file');
+    if (tls[pem] !== undefined) bad(file, path, `tls.${file} or tls.${pem}, not both`);
+  }
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    bad(
+      tls.certFile === undefined ? 'certFile' : 'keyFile',
+      'unset',
+      'both tls.certFile and tls.keyFile for mTLS, or neither',
+    );
+  }
+  const files = tls.caFile !== undefined || tls.certFile !== undefined;
+  if (tls.reload !== undefined) {
+    const reload = tls.reload as { intervalMs?: unknown } | false;
+    const ms = reload === false ? undefined : reload?.intervalMs;
+    if (
+      !files ||
+      (reload !== false &&
+        (typeof reload !== 'object' ||
+          reload === null ||
+          Object.keys(reload).some((k) => k !== 'intervalMs') ||
+          (ms !== undefined &&
+            (typeof ms !== 'number' ||
+              !Number.isInteger(ms) ||
+              ms < MIN_TLS_RELOAD_MS ||
+              ms > MAX_TLS_RELOAD_MS))))
+    ) {
+      bad(
+        'reload',
+        JSON.stringify(tls.reload),
+        `false or { intervalMs } with intervalMs an integer from ${MIN_TLS_RELOAD_MS} to ${MAX_TLS_RELOAD_MS}, and only with tls.caFile or tls.certFile`,
+      );
+    }
+  }
+  if (!files) return;
+  try {
+    readTlsFiles({
+      caFile: tls.caFile as string | undefined,
+      certFile: tls.certFile as string | undefined,
+      keyFile: tls.keyFile as string | undefined,
+    });
+  } catch (error) {
+    const which = tls.certFile !== undefined ? 'certFile' : 'caFile';
+    bad(
+      which,
+      tls[which],
+      'readable PEM files: a certificate valid now and its unencrypted private key',
+      (error as Error).message,
+    );
+  }
+}
 
 const CA_FORM =
   'PEM text (a string or Buffer holding "-----BEGIN CERTIFICATE-----" blocks), or an array of them';

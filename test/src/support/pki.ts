@@ -6,8 +6,28 @@ import { join } from 'node:path';
 export interface TestPki {
   /** PEM text by file name: `ca.crt`, `server.key`, `server.crt`, `client.key`, `client.crt`. */
   readonly pem: Readonly<Record<string, string>>;
+  /** The directory the files are in (`<name>.key`, `<name>.crt`). */
+  readonly dir: string;
+  /**
+   * One more certificate, signed by the CA (or by itself with `selfSigned`), with its own key:
+   * `san` as openssl writes it (`DNS:x,URI:spiffe://td/ns/a/sa/b,IP:127.0.0.1`).
+   */
+  issue(name: string, options: IssueOptions): Issued;
   /** Deletes the directory the files were made in. */
   remove(): void;
+}
+
+export interface IssueOptions {
+  readonly san?: string;
+  readonly usage: 'serverAuth' | 'clientAuth';
+  readonly selfSigned?: boolean;
+}
+
+export interface Issued {
+  readonly key: string;
+  readonly crt: string;
+  readonly keyPath: string;
+  readonly crtPath: string;
 }
 
 /**
@@ -70,5 +90,57 @@ export function makeTestPki(): TestPki {
   for (const f of ['ca.crt', 'server.key', 'server.crt', 'client.key', 'client.crt']) {
     pem[f] = readFileSync(join(dir, f), 'utf8');
   }
-  return { pem, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const issue = (name: string, options: IssueOptions): Issued => {
+    key(name);
+    const ext = [
+      ...(options.san ? [`subjectAltName=${options.san}`] : []),
+      `extendedKeyUsage=${options.usage}`,
+    ];
+    writeFileSync(join(dir, `${name}.ext`), `${ext.join('\n')}\n`);
+    if (options.selfSigned) {
+      const addext = ext.flatMap((line) => ['-addext', line]);
+      ssl(
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        ...addext,
+      );
+    } else {
+      ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      );
+    }
+    const keyPath = join(dir, `${name}.key`);
+    const crtPath = join(dir, `${name}.crt`);
+    return {
+      key: readFileSync(keyPath, 'utf8'),
+      crt: readFileSync(crtPath, 'utf8'),
+      keyPath,
+      crtPath,
+    };
+  };
+  return { pem, dir, issue, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
