@@ -33,6 +33,9 @@ describe('Consul failing under traffic', () => {
       onError: (e) => errors.push(e as Error),
     });
     const c = client({ service: 'payments', discovery, env: {} });
+    // What telemetry counts (event-metrics turns these into the discovery failure counter).
+    const failedEvents: number[] = [];
+    c.events.on('discovery.failed', (e) => failedEvents.push(e.kept));
     const load = traffic(c, { concurrency: 4, maxMs: 20_000 });
     await until(() => load.result.ok > 100);
     // Five seconds of refused connections, then five of 500s: both kinds of outage, 10 s in all.
@@ -51,6 +54,8 @@ describe('Consul failing under traffic', () => {
     expect(okDuringOutage).toBeGreaterThan(1_000);
     expect(errors.some((e) => /ECONNREFUSED/.test(e.message))).toBe(true);
     expect(errors.some((e) => /HTTP 500/.test(e.message))).toBe(true);
+    expect(failedEvents.length).toBeGreaterThan(0);
+    expect(new Set(failedEvents)).toEqual(new Set([2]));
     expect(errors[0]?.message).toMatch(
       /^Consul discovery of "payments" .* keeping the last good set; retrying$/,
     );
