@@ -96,6 +96,21 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
       throw new Error(`buildChain: no position named ${name}`);
     }
   }
+  // Checked before the discovery is built, so a refusal leaves nothing open.
+  const tracerProvider = provider(
+    config.service,
+    'tracerProvider',
+    'getTracer',
+    parts.options.tracerProvider,
+    trace.getTracerProvider(),
+  );
+  const meterProvider = provider(
+    config.service,
+    'meterProvider',
+    'getMeter',
+    parts.options.meterProvider,
+    metrics.getMeterProvider(),
+  );
   const named = without.has('route + balancer') ? NO_DISCOVERY : discoveryFor(config);
   const discovery = parts.wrapDiscovery ? parts.wrapDiscovery(named) : named;
   const routes = (parts.options as { routes?: readonly Route[] }).routes;
@@ -111,14 +126,8 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     resolved,
     routes,
     discovery,
-    tracer: (parts.options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-      TRACER_NAME,
-      TRACER_VERSION,
-    ),
-    meter: (parts.options.meterProvider ?? metrics.getMeterProvider()).getMeter(
-      TRACER_NAME,
-      TRACER_VERSION,
-    ),
+    tracer: tracerProvider.getTracer(TRACER_NAME, TRACER_VERSION),
+    meter: meterProvider.getMeter(TRACER_NAME, TRACER_VERSION),
     protocolTelemetry: parts.telemetry as ProtocolTelemetry<never, never> | undefined,
     metrics: undefined,
     loadBalancer: undefined,
@@ -171,6 +180,26 @@ const NO_DISCOVERY: Discovery = {
   close: () => Promise.resolve(),
 };
 
+/** The provider given in code, or the global one; the options type alone does not stop a wrong value from JS. */
+function provider<T>(
+  service: string,
+  option: string,
+  method: string,
+  given: unknown,
+  global: T,
+): T {
+  if (given === undefined) return global;
+  if (typeof (given as Record<string, unknown> | null)?.[method] !== 'function') {
+    throw new ConfigInvalidError({
+      setting: `${service}: option ${option}`,
+      value:
+        typeof given === 'object' && given !== null ? `(an object without ${method}())` : given,
+      expected: `an OpenTelemetry ${option} with ${method}(), or nothing for the global one`,
+    });
+  }
+  return given as T;
+}
+
 /** A host:port list becomes a static discovery; a Discovery is used as given. */
 function discoveryFor(config: EffectiveConfig): Discovery {
   const source = config.discovery;
@@ -184,7 +213,12 @@ function discoveryFor(config: EffectiveConfig): Discovery {
   }
   throw new ConfigInvalidError({
     setting: `${config.service}: option discovery`,
-    value: source === undefined ? 'unset' : String(source),
+    value:
+      source === undefined
+        ? 'unset'
+        : typeof source === 'object' && source !== null
+          ? '(an object without subscribe() and close())'
+          : String(source),
     expected: `a Discovery (staticDiscovery, dnsDiscovery, consulDiscovery, k8sDiscovery) or a list of host:port, in code or in OUTRIGGER_${serviceEnvKey(config.service)}_ENDPOINTS`,
   });
 }

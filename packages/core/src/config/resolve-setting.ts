@@ -31,15 +31,16 @@ export function resolveSetting(
   let source: SettingSource = { kind: 'default' };
 
   const fromEnv = (variable: string) => {
-    const raw = env[variable];
+    const raw: unknown = env[variable];
     if (raw === undefined) return;
-    const unclean = checkEnvText(raw);
-    const parsed = unclean === undefined ? def.parseEnv(raw) : INVALID;
+    // An env object from code may hold a number or null where process.env only holds text.
+    const unclean = typeof raw === 'string' ? checkEnvText(raw) : 'It is not a string';
+    const parsed = unclean === undefined ? def.parseEnv(raw as string) : INVALID;
     if (parsed === INVALID) {
       const hint = unclean ?? (def.envForm && `Write it as ${def.envForm}`);
       throw new ConfigInvalidError({
         setting: variable,
-        value: raw,
+        value: typeof raw === 'object' && raw !== null ? '(an object)' : raw,
         expected: def.expected,
         ...(hint ? { hint } : {}),
       });
@@ -52,11 +53,12 @@ export function resolveSetting(
   const code = readCode(def, options);
   if (code !== undefined) {
     const option = def.path.join('.');
-    const isObjectValue = def.acceptsObject && typeof code === 'object' && !Array.isArray(code);
+    const isObjectValue =
+      def.acceptsObject && typeof code === 'object' && code !== null && !Array.isArray(code);
     if (!isObjectValue && !def.schema.safeParse(code).success) {
       throw new ConfigInvalidError({
         setting: `${service}: option ${option}`,
-        value: Array.isArray(code) ? JSON.stringify(code) : code,
+        value: Array.isArray(code) ? listText(code) : code,
         expected: def.expected,
       });
     }
@@ -79,4 +81,13 @@ function readCode(def: SettingDef, options: ClientOptions): unknown {
     if (i === 0 && def.section !== undefined && node === false) return undefined;
   }
   return node;
+}
+
+/** An array as JSON for the message; one JSON cannot show (a BigInt, a cycle) as a list. */
+function listText(list: unknown[]): string {
+  try {
+    return JSON.stringify(list);
+  } catch {
+    return `[${list.map((item) => typeof item).join(', ')}]`;
+  }
 }

@@ -45,6 +45,14 @@ export function resolveConfig(
   }
   const service = checkServiceName(options.service);
   const env = options.env ?? process.env;
+  // Otherwise ignored without a word: no OUTRIGGER_* name is found in a string, a list or a Map.
+  if (typeof env !== 'object' || Array.isArray(env) || env instanceof Map) {
+    throw new ConfigInvalidError({
+      setting: 'option env',
+      value: env,
+      expected: 'an object of environment variables, such as process.env',
+    });
+  }
   const scope = serviceEnvKey(service);
   checkCodeShape(options, resolve.extraKeys ?? []);
   const warnings = scanEnvNames(env, scope);
