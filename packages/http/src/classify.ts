@@ -33,10 +33,24 @@ export function parseRetryAfter(
   if (text === undefined) return undefined;
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
-  const at = Date.parse(trimmed);
+  // Date.parse alone reads nearly anything as a date ("1.5", "-5", "foo 1" are days in 2001),
+  // which would turn a malformed hint into "retry now"; only RFC 9110's three forms are dates.
+  if (!HTTP_DATE.test(trimmed)) return undefined;
+  const at = Date.parse(ASCTIME.test(trimmed) ? `${trimmed} GMT` : trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
+
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+const IMF_FIXDATE = `${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT`;
+const RFC850_DATE = `(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT`;
+const ASCTIME_DATE = `${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}`;
+/** The three forms of RFC 9110, section 5.6.7. */
+const HTTP_DATE = new RegExp(`^(?:${IMF_FIXDATE}|${RFC850_DATE}|${ASCTIME_DATE})$`);
+/** asctime has no zone: HTTP means GMT, where Date.parse would read local time. */
+const ASCTIME = new RegExp(`^${ASCTIME_DATE}$`);
 
 /** undici's own errors, beyond the socket codes core knows. */
 const UNDICI_VERDICTS: Readonly<Record<string, Verdict>> = {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, propagation } from '@opentelemetry/api';
-import { runWithInbound, systemClock } from '@outrigger/core';
+import { ConfigInvalidError, runWithInbound, systemClock } from '@outrigger/core';
 import { DEFAULT_DEADLINE_HEADER } from './options.js';
 import { incomingGetter, parseTimeoutHeader } from './propagation.js';
 
@@ -20,6 +20,15 @@ export function runInbound<T>(
   req: Pick<IncomingMessage, 'headers'>,
   fn: () => T,
   options?: InboundOptions,
+): T {
+  if (options !== undefined) checkInboundOptions(options);
+  return enterInbound(req, fn, options);
+}
+
+function enterInbound<T>(
+  req: Pick<IncomingMessage, 'headers'>,
+  fn: () => T,
+  options: InboundOptions | undefined,
 ): T {
   const header = options?.header?.toLowerCase() ?? DEFAULT_DEADLINE_HEADER;
   let ms = parseTimeoutHeader(req.headers[header]);
@@ -44,7 +53,8 @@ export function withInbound<R extends IncomingMessage, S extends ServerResponse>
   handler: NodeHandler<R, S>,
   options?: InboundOptions,
 ): (req: R, res: S) => unknown {
-  return (req, res) => runInbound(req, () => handler(req, res), options);
+  if (options !== undefined) checkInboundOptions(options);
+  return (req, res) => enterInbound(req, () => handler(req, res), options);
 }
 
 /**
@@ -54,5 +64,28 @@ export function withInbound<R extends IncomingMessage, S extends ServerResponse>
 export function inboundMiddleware(
   options?: InboundOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
-  return (req, _res, next) => runInbound(req, () => next(), options);
+  if (options !== undefined) checkInboundOptions(options);
+  return (req, _res, next) => enterInbound(req, () => next(), options);
+}
+
+/**
+ * A cap that is not a positive number would make every inbound deadline NaN or already past,
+ * and a header that is not a string would throw per request; both are refused up front.
+ */
+function checkInboundOptions(options: InboundOptions): void {
+  const { header, maxTimeoutMs } = (options ?? {}) as Record<string, unknown>;
+  if (header !== undefined && (typeof header !== 'string' || header.length === 0)) {
+    throw new ConfigInvalidError({
+      setting: 'inbound option header',
+      value: header,
+      expected: `a header name, such as "${DEFAULT_DEADLINE_HEADER}" (the default)`,
+    });
+  }
+  if (maxTimeoutMs !== undefined && !(typeof maxTimeoutMs === 'number' && maxTimeoutMs > 0)) {
+    throw new ConfigInvalidError({
+      setting: 'inbound option maxTimeoutMs',
+      value: maxTimeoutMs,
+      expected: 'a number of milliseconds greater than 0 (Infinity for no cap)',
+    });
+  }
 }
