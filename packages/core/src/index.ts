@@ -1,3 +1,4 @@
+export * from './authz/index.js';
 export * from './balancer/index.js';
 export * from './breaker/index.js';
 export * from './budget/index.js';

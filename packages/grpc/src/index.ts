@@ -1,4 +1,9 @@
 export {
+  authorizationInterceptor,
+  type GrpcAuthorizationOptions,
+  type GrpcAuthorizationRule,
+} from './authorize.js';
+export {
   classifyStatus,
   createGrpcClassifier,
   pushbackOf,
@@ -13,7 +18,6 @@ export {
 } from './interceptor.js';
 export type { CallKind, MethodOptions } from './methods.js';
 export type { GrpcClientOptions } from './options.js';
-export type { GrpcTlsOptions } from './tls-files.js';
 export {
   type InboundOptions,
   inboundServerInterceptor,
@@ -22,4 +26,5 @@ export {
 } from './server.js';
 export { isServiceError, toServiceError } from './service-error.js';
 export { GrpcStatus, grpcStatusFor } from './status.js';
+export type { GrpcTlsOptions } from './tls-files.js';
 export { ReplayLostError } from './transport.js';

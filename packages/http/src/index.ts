@@ -1,4 +1,10 @@
 export {
+  authorizationMiddleware,
+  authorizeInbound,
+  type HttpAuthorizationOptions,
+  type HttpAuthorizationRule,
+} from './authorize.js';
+export {
   classifyStatus,
   createHttpClassifier,
   type HttpOutcome,
