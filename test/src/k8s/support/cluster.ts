@@ -148,13 +148,17 @@ export function k8sTestCluster() {
     made.discoveries.push(discovery);
     const observed: Observed = {
       sets: [],
+      times: [],
       errors: [],
       get last() {
         return observed.sets.at(-1) ?? [];
       },
     };
     discovery.subscribe('payments.shop', {
-      onEndpoints: (endpoints) => observed.sets.push(endpoints.map((e) => e.host)),
+      onEndpoints: (endpoints) => {
+        observed.times.push(performance.now());
+        observed.sets.push(endpoints.map((e) => e.host));
+      },
       onError: (error) => observed.errors.push(error as Error),
     });
     return observed;
@@ -182,6 +186,8 @@ function listen(
 export interface Observed {
   /** Each set delivered, as pod IPs. */
   readonly sets: string[][];
+  /** When each set was delivered (performance.now()). */
+  readonly times: number[];
   readonly errors: Error[];
   readonly last: string[];
 }
