@@ -55,6 +55,15 @@ describe('SliceSet', () => {
     expect(ids(set, 5)).toEqual(['10.0.0.1:8080']);
   });
 
+  it('takes the port per slice: pods behind one Service port may listen on different ones', () => {
+    const set = new SliceSet('payments', 'http');
+    set.replace([
+      slice('old', [{ ip: '10.0.0.1' }], { port: 8080 }),
+      slice('new', [{ ip: '10.0.0.2' }], { port: 9090 }),
+    ]);
+    expect(ids(set)).toEqual(['10.0.0.1:8080', '10.0.0.2:9090']);
+  });
+
   it('prefers the ready report when two slices disagree about one address', () => {
     const set = new SliceSet('payments', 'http');
     set.replace([

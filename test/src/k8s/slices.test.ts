@@ -26,6 +26,29 @@ describe('Kubernetes discovery: a Service over several EndpointSlices', () => {
     expect(landed).toEqual(new Set(pods.map((p) => p.name)));
   });
 
+  it('every client of the Service in the process shares one list and one watch', async () => {
+    const d = await cluster.apiServer();
+    const [a, b] = await cluster.pods(2);
+    d.apply(sliceFor('payments-aaaaa', [a!]));
+    const clients = [cluster.client(d), cluster.client(d), cluster.client(d)];
+    for (const c of clients) expect(await (await c.fetch('/')).text()).toBe(a!.name);
+    const seen = cluster.observe(d);
+    // A rollout step: a terminating, b ready.
+    d.apply(
+      sliceFor('payments-aaaaa', [a!, b!], {
+        [a!.name]: { ready: false, serving: true, terminating: true },
+      }),
+    );
+    await until(() => seen.last.join() === b!.ip, 5_000, 'the change');
+    for (const c of clients) expect(await (await c.fetch('/')).text()).toBe(b!.name);
+    expect(d.requests.filter((r) => !r.watch)).toHaveLength(1);
+    expect(d.requests.filter((r) => r.watch)).toHaveLength(1);
+    // Closing two leaves the third's watch running; closing it too ends the watch.
+    await clients[0]!.close();
+    await clients[1]!.close();
+    expect(d.watchCount).toBe(1);
+  });
+
   for (const order of ['new slice first', 'old slice first'] as const) {
     it(`a pod moving between slices is never missing nor doubled (${order})`, async () => {
       const d = await cluster.apiServer();
