@@ -3,7 +3,7 @@ import {
   type ReadableStreamDefaultController,
   type UnderlyingSource,
 } from 'node:stream/web';
-import type { AbortListener, Cancellation } from '@outrigger/core';
+import { type AbortListener, type Cancellation, isOutriggerError } from '@outrigger/core';
 import type { BodySink, HttpAttempt } from './attempt.js';
 
 /** Bytes a response body stream holds before the connection is paused (as undici's fetch). */
@@ -70,7 +70,10 @@ export class FetchBodySource implements UnderlyingSource<Uint8Array>, BodySink, 
   onError(error: Error): void {
     if (this.#cancelled) return;
     this.#release();
-    this.#controller!.error(this.#abortReason ?? error);
+    // As undici's fetch: a body the network cut fails with TypeError('terminated'), the socket
+    // error as cause; Outrigger's own refusals (the body deadline's TIMEOUT) stay as they are.
+    const reason = isOutriggerError(error) ? error : new TypeError('terminated', { cause: error });
+    this.#controller!.error(this.#abortReason ?? reason);
   }
 
   /** The caller's signal fired while the body was still coming. */
