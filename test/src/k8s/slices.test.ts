@@ -43,7 +43,7 @@ describe('Kubernetes discovery: a Service over several EndpointSlices', () => {
     for (const c of clients) expect(await (await c.fetch('/')).text()).toBe(b!.name);
     expect(d.requests.filter((r) => !r.watch)).toHaveLength(1);
     expect(d.requests.filter((r) => r.watch)).toHaveLength(1);
-    // Closing two leaves the third's watch running; closing it too ends the watch.
+    // Closing two of them leaves the watch running for the others.
     await clients[0]!.close();
     await clients[1]!.close();
     expect(d.watchCount).toBe(1);
