@@ -36,17 +36,29 @@ export async function resolveAddresses(
       firstError ??= result.reason;
       continue;
     }
-    for (const record of result.value) {
-      addresses.push(record.address);
-      ttl = Math.min(ttl, record.ttl);
+    // A resolver of the user's (or a broken server) can answer anything: only a record with an IP
+    // address can be dialled, and only a TTL of 0 s or more can schedule the next resolution.
+    for (const record of listOf(result.value)) {
+      if (typeof record?.address !== 'string' || !isIP(record.address)) continue;
+      if (!addresses.includes(record.address)) addresses.push(record.address);
+      if (typeof record.ttl === 'number' && record.ttl >= 0) ttl = Math.min(ttl, record.ttl);
     }
   }
-  if (addresses.length > 0) return { addresses, ttlMs: ttl * 1_000 };
+  if (addresses.length > 0) {
+    return { addresses, ttlMs: Number.isFinite(ttl) ? ttl * 1_000 : undefined };
+  }
   if (resolver.lookup) {
     try {
-      const found = await resolver.lookup(hostname, { all: true });
-      const wanted = found.filter((a) => family === 'any' || a.family === family);
-      if (wanted.length > 0) return { addresses: wanted.map((a) => a.address), ttlMs: undefined };
+      const found = listOf(await resolver.lookup(hostname, { all: true }));
+      const wanted = found.filter(
+        (a) =>
+          typeof a?.address === 'string' &&
+          isIP(a.address) !== 0 &&
+          (family === 'any' || a.family === family),
+      );
+      if (wanted.length > 0) {
+        return { addresses: [...new Set(wanted.map((a) => a.address))], ttlMs: undefined };
+      }
     } catch {
       // The DNS error below says more than getaddrinfo's.
     }
@@ -73,8 +85,8 @@ export async function resolveService(
   hostname: string,
   family: AddressFamily,
 ): Promise<DnsAnswer> {
-  const records = await resolver.resolveSrv(hostname);
-  if (records.length === 0) throw new Error(`DNS has no SRV records for ${hostname}`);
+  const records = listOf(await resolver.resolveSrv(hostname)).filter(isUsableSrv);
+  if (records.length === 0) throw new Error(`DNS has no usable SRV records for ${hostname}`);
   const top = Math.min(...records.map((r) => r.priority));
   const chosen = records.filter((r) => r.priority === top);
   const targets = [...new Set(chosen.map((r) => r.name))];
@@ -96,6 +108,26 @@ export async function resolveService(
     }
   });
   return { endpoints: sorted(endpoints), ttlMs };
+}
+
+/** A resolver's answer as a list; anything else is no records. */
+function listOf<T>(answer: T[] | unknown): T[] {
+  return Array.isArray(answer) ? answer : [];
+}
+
+const isUint16 = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 65_535;
+
+/** RFC 2782's fields are 16-bit unsigned integers; port 0 means "no service here". */
+function isUsableSrv(record: DnsSrvRecord | null | undefined): record is DnsSrvRecord {
+  return (
+    typeof record?.name === 'string' &&
+    record.name.length > 0 &&
+    isUint16(record.port) &&
+    record.port > 0 &&
+    isUint16(record.priority) &&
+    isUint16(record.weight)
+  );
 }
 
 /** RFC 2782: weight 0 means "very rarely" beside non-zero weights, and "equally" if all are 0. */
