@@ -61,6 +61,40 @@ describe('Consul failing under traffic', () => {
     );
   }, 30_000);
 
+  it('an agent that stops answering times out after wait + wait/16 + requestTimeoutMs, and the set stays', async () => {
+    double = await ConsulDouble.start();
+    const a = await counted();
+    double.addInstance({ id: 'a', name: 'payments', port: a.port, address: '127.0.0.1' });
+    const discovery = consulDiscovery({
+      agentAddress: double.address,
+      env: {},
+      waitMs: 1_000,
+      requestTimeoutMs: 200,
+      backoff: { baseMs: 50, maxMs: 100 },
+    });
+    const errors: Error[] = [];
+    const sets: number[] = [];
+    discovery.subscribe('payments', {
+      onEndpoints: (e) => sets.push(e.length),
+      onError: (e) => errors.push(e as Error),
+    });
+    const c = client({ service: 'payments', discovery, env: {} });
+    expect((await c.fetch('/')).status).toBe(200);
+    await double.untilWaiting();
+    await double.outage('hang');
+    const hungAt = performance.now();
+    await until(() => errors.length > 0, 5_000);
+    // 1,000 + 63 + 200 ms, give or take undici's coarse timer for long timeouts.
+    expect(performance.now() - hungAt).toBeGreaterThanOrEqual(1_000);
+    expect(errors[0]?.message).toMatch(/timed out after 1263 ms; keeping the last good set/);
+    for (let i = 0; i < 5; i++) expect((await c.fetch('/')).status).toBe(200);
+    await double.outage(false);
+    const b = await counted();
+    double.addInstance({ id: 'b', name: 'payments', port: b.port, address: '127.0.0.1' });
+    await until(() => sets.at(-1) === 2, 5_000);
+    expect(sets).toEqual([1, 2]);
+  }, 20_000);
+
   for (const [mode, why] of [
     ['malformed', /malformed body: the body is not JSON/],
     ['wrong-shape', /malformed body: the body is not a JSON array/],

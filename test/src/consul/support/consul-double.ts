@@ -121,7 +121,7 @@ export class ConsulDouble {
   #port = 0;
   readonly #tls: boolean;
   readonly #socketPath: string | undefined;
-  #outage: 'refuse' | '500' | false = false;
+  #outage: 'refuse' | '500' | 'hang' | false = false;
   #corrupt: { mode: Corruption; times: number; paths: RegExp } | undefined;
   #zeroIndex = false;
   #blockingOn = true;
@@ -260,8 +260,11 @@ export class ConsulDouble {
     this.#deregister(serviceId, node);
   }
 
-  /** `refuse`: the port stops listening (connection refused); `500`: every request is a 500; false: back. */
-  async outage(mode: 'refuse' | '500' | false): Promise<void> {
+  /**
+   * `refuse`: the port stops listening (connection refused); `500`: every request is a 500;
+   * `hang`: requests are read and never answered (a wedged agent); false: back.
+   */
+  async outage(mode: 'refuse' | '500' | 'hang' | false): Promise<void> {
     const was = this.#outage;
     this.#outage = mode;
     if (mode === 'refuse' && was !== 'refuse') {
@@ -554,6 +557,7 @@ export class ConsulDouble {
       body,
     });
     if (this.#outage === '500') return send(res, 500, 'rpc error making call: No cluster leader');
+    if (this.#outage === 'hang') return;
     if (this.#token !== undefined && token !== this.#token) {
       return send(res, 403, token === undefined ? 'Permission denied' : 'ACL not found');
     }
