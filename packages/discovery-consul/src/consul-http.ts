@@ -37,8 +37,6 @@ export class ConsulHttp {
     this.#pool = new Pool(agent.origin, {
       ...(agent.socketPath ? { socketPath: agent.socketPath } : {}),
       ...(agent.tls ? { connect: agent.tls } : {}),
-      // A blocking query's wait is the normal case for an idle socket here.
-      keepAliveTimeout: 30_000,
     });
   }
 
