@@ -29,6 +29,14 @@ export class RouteMatcher {
     this.#methods = methodsOf(m.method, `${where}.method`);
     const path = m.path as Record<string, unknown> | undefined;
     if (path !== undefined) {
+      // null in a JSON table would reach checkKeys' Object.keys as a TypeError.
+      if (typeof path !== 'object' || path === null) {
+        throw new ConfigInvalidError({
+          setting: `option ${where}.path`,
+          value: path,
+          expected: "{ exact: '/x' } or { prefix: '/x' }",
+        });
+      }
       checkKeys(path, ['exact', 'prefix'], `${where}.path`);
       const exact = path.exact;
       const prefix = path.prefix;
@@ -40,7 +48,7 @@ export class RouteMatcher {
       ) {
         throw new ConfigInvalidError({
           setting: `option ${where}.path`,
-          value: JSON.stringify(path),
+          value: jsonOf(path),
           expected: "{ exact: '/x' } or { prefix: '/x' } (one of them, starting with /)",
         });
       }
@@ -90,7 +98,7 @@ function methodsOf(method: unknown, where: string): string[] | undefined {
   ) {
     throw new ConfigInvalidError({
       setting: `option ${where}`,
-      value: JSON.stringify(method),
+      value: jsonOf(method),
       expected: "a method name or a list of them, e.g. 'GET'",
     });
   }
@@ -120,7 +128,7 @@ function headerTest(test: HeaderMatch, where: string): HeaderTest {
   }
   throw new ConfigInvalidError({
     setting: `option ${where}`,
-    value: typeof test === 'object' ? JSON.stringify(test) : test,
+    value: typeof test === 'object' ? jsonOf(test) : test,
     expected:
       'a string, or one of { exact }, { prefix }, { regex: /.../ }, { present: true|false }',
   });
@@ -136,5 +144,14 @@ export function checkKeys(value: object, known: readonly string[], where: string
         expected: `one of ${known.join(', ')}`,
       });
     }
+  }
+}
+
+/** A condition as JSON for the message; code can hold what JSON cannot (a BigInt, a cycle). */
+function jsonOf(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return '(a value JSON cannot show)';
   }
 }
