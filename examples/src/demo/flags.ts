@@ -28,7 +28,7 @@ export interface DemoOptions {
 export const DEFAULTS: DemoOptions = {
   instances: 4,
   rate: 300,
-  phaseSeconds: 8,
+  phaseSeconds: 6,
   slowMs: 300,
   flakyPercent: 10,
   callTimeoutMs: 1_000,

@@ -4,6 +4,7 @@
  * Printing belongs to the caller, through the `view` it passes.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ClientSnapshot } from '@outrigger/core';
 import { createHttpClient } from '@outrigger/http';
 import { type Instance, startInstances, startInstancesInWorker } from './backends.js';
@@ -59,6 +60,11 @@ export interface RunResult {
   readonly events: readonly RunEvent[];
   readonly counters: readonly OutriggerCounters[];
   readonly dropped: Readonly<Record<ClientName, number>>;
+  /**
+   * How late this process's event loop ran, per phase (p99 and max, ms): both clients' figures
+   * include it, so a busy machine shows here before anyone blames either client.
+   */
+  readonly loopDelay: readonly { readonly p99Ms: number; readonly maxMs: number }[];
 }
 
 const PATH = '/charges/42';
@@ -183,9 +189,17 @@ export async function runDemo(
 
   view.started({ instances, compression: squeeze, options });
   const ticker = setInterval(() => view.refresh(state()), REFRESH_MS);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  const loopDelay: { p99Ms: number; maxMs: number }[] = [];
+  const closeLag = (i: number) => {
+    loopDelay[i] = { p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 };
+    lag.reset();
+  };
+  lag.enable();
   try {
     for (const [i, phase] of plan.entries()) {
       await Promise.all(instances.map((instance, k) => instance.setMode(phase.modes[k]!)));
+      if (i > 0) closeLag(i - 1);
       phaseIndex = i;
       phaseStartsMs[i] = now();
       view.phaseStarted(state());
@@ -201,8 +215,10 @@ export async function runDemo(
     while ((caps.plain.inFlight > 0 || caps.outrigger.inFlight > 0) && now() < drainUntil) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    closeLag(plan.length - 1);
     view.refresh(state());
   } finally {
+    lag.disable();
     clearInterval(ticker);
     view.stopped();
     unsubscribe('undici:request:create', onRequest);
@@ -221,6 +237,7 @@ export async function runDemo(
     events,
     counters,
     dropped: { plain: caps.plain.dropped, outrigger: caps.outrigger.dropped },
+    loopDelay,
   };
 }
 

@@ -30,6 +30,8 @@ export interface PhaseFigures {
   readonly event: string;
   readonly startS: number;
   readonly endS: number;
+  /** This process's event-loop delay in the phase: what a busy machine added to both clients. */
+  readonly loopDelayP99Ms: number;
   readonly plain: ClientFigures;
   readonly outrigger: ClientFigures & {
     readonly counters: OutriggerCounters;
@@ -77,6 +79,9 @@ export interface DemoFigures {
   chart?: string;
 }
 
+/** Event-loop delay (p99, ms) past which a phase is marked as run on a busy machine. */
+const BUSY_MS = 50;
+
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? +n.toFixed(digits) : null);
 
 function clientFigures(t: Tally, names: ReadonlyMap<string, string>): ClientFigures {
@@ -113,6 +118,7 @@ export function figures(run: RunResult): DemoFigures {
       event: phase.event,
       startS: round(run.phaseStartsMs[i]! / 1_000) ?? 0,
       endS: round((run.phaseStartsMs[i + 1] ?? run.durationMs) / 1_000) ?? 0,
+      loopDelayP99Ms: round(run.loopDelay[i]?.p99Ms ?? Number.NaN, 0) ?? 0,
       plain: clientFigures(run.recorder.byPhase.plain[i]!, names),
       outrigger: {
         ...clientFigures(o, names),
@@ -175,7 +181,13 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
     ),
   );
   for (const [i, p] of f.phases.entries()) {
-    out.push(`${c.bold(`${i + 1}. ${p.title}`)} ${c.dim(`(${p.startS}–${p.endS} s: ${p.event})`)}`);
+    const busy =
+      p.loopDelayP99Ms > BUSY_MS
+        ? c.yellow(`  [busy machine: event loop ${p.loopDelayP99Ms} ms late at p99]`)
+        : '';
+    out.push(
+      `${c.bold(`${i + 1}. ${p.title}`)} ${c.dim(`(${p.startS}–${p.endS} s: ${p.event})`)}${busy}`,
+    );
     for (const name of CLIENTS) {
       const x = p[name];
       const colour = name === 'plain' ? c.red : c.blue;
@@ -219,6 +231,12 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
     `- A call belongs to the phase it started in. A plain call that began in the last ${retrySpan} ms of the outage retries into the recovery and may succeed there: those are the plain client's few successes in the outage.`,
     `- In the recovery Outrigger refuses calls until its breaker's next trial call succeeds, at most its reset time (${s.outrigger.breakerResetMs} ms here) after the service is back: the price of not hammering a service that is down.`,
   );
+  const worst = Math.max(...f.phases.map((p) => p.loopDelayP99Ms));
+  if (worst > BUSY_MS) {
+    out.push(
+      `- This machine was busy: the demo's event loop ran up to ${worst} ms late (p99) in the phases marked. Both clients' latencies and timeouts include that delay, so compare the clients with each other; on a quiet machine every figure is lower.`,
+    );
+  }
   const dropped = CLIENTS.filter((n) => f.dropped[n] > 0).map((n) => `${n} ${f.dropped[n]}`);
   if (dropped.length > 0) {
     out.push(`- Calls dropped at the in-flight cap count as failures: ${dropped.join(', ')}.`);
