@@ -78,11 +78,17 @@ class StaticSource implements StaticDiscovery {
     const own = variableName(serviceEnvKey(service), 'ENDPOINTS');
     const fallback = variableName(DEFAULT_SCOPE, 'ENDPOINTS');
     const variable = this.#env[own] !== undefined ? own : fallback;
-    const raw = this.#env[variable];
-    if (raw === undefined) {
+    const raw: unknown = this.#env[variable];
+    if (typeof raw !== 'string') {
       throw new ConfigInvalidError({
-        setting: own,
-        value: 'unset',
+        setting: raw === undefined ? own : variable,
+        // An env object from code can hold anything; only text is a list of host:port.
+        value:
+          raw === undefined
+            ? 'unset'
+            : typeof raw === 'object' && raw !== null
+              ? '(an object)'
+              : raw,
         expected: `a comma-separated list of host:port for "${service}" (or a list in code)`,
       });
     }
