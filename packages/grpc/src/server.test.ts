@@ -421,7 +421,9 @@ describe('options', () => {
         setting: `${name}() maxTimeout`,
         expected: 'one of maxTimeoutMs',
       });
-      expect((error as Error).message).toContain('Did you mean maxTimeoutMs?');
+      expect((error as Error).message).toBe(
+        `maxTimeout is not an option of ${name}(); did you mean maxTimeoutMs? (valid: maxTimeoutMs)`,
+      );
       expect(catchError(() => make('fast'))).toMatchObject({
         setting: `${name}() options`,
         expected: 'an options object { maxTimeoutMs }',

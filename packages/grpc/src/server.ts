@@ -13,7 +13,12 @@ import {
   type UntypedHandleCall,
 } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
-import { ConfigInvalidError, closest, runWithInbound, systemClock } from '@outrigger/core';
+import {
+  ConfigInvalidError,
+  runWithInbound,
+  systemClock,
+  unknownOptionError,
+} from '@outrigger/core';
 import { metadataGetter } from './metadata-propagation.js';
 
 export interface InboundOptions {
@@ -224,12 +229,12 @@ function checkInboundOptions(where: string, options: unknown): number | undefine
   }
   for (const key of Object.keys(options)) {
     if ((OPTION_KEYS as readonly string[]).includes(key)) continue;
-    const guess = closest(key, OPTION_KEYS);
-    throw new ConfigInvalidError({
+    throw unknownOptionError({
+      path: key,
+      value: (options as Record<string, unknown>)[key],
+      valid: OPTION_KEYS,
+      owner: where,
       setting: `${where} ${key}`,
-      value: '(unknown option)',
-      expected: `one of ${OPTION_KEYS.join(', ')}`,
-      ...(guess ? { hint: `Did you mean ${guess}?` } : {}),
     });
   }
   const { maxTimeoutMs } = options as InboundOptions;

@@ -32,11 +32,15 @@ const BY_CODE: Record<ErrorCode, number> = {
   FAULT_INJECTED: GrpcStatus.UNAVAILABLE,
   CONFIG_INVALID: GrpcStatus.INVALID_ARGUMENT,
   CLIENT_CLOSED: GrpcStatus.CANCELLED,
+  REQUEST_INVALID: GrpcStatus.INVALID_ARGUMENT,
+  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
 };
 
 /**
- * The status a refusal surfaces as (the brief's mapping); undefined for non-Outrigger errors. An
- * injected abort carries an HTTP status (FAULT_ABORT_STATUS), mapped as gRPC maps HTTP statuses.
+ * The status a refusal surfaces as (UNAVAILABLE for an open circuit or no endpoints,
+ * DEADLINE_EXCEEDED for a timeout, RESOURCE_EXHAUSTED for a full bulkhead or a rate limit, as
+ * the gRPC package's README documents); undefined for non-Outrigger errors. An injected abort
+ * carries an HTTP status (FAULT_ABORT_STATUS), mapped as gRPC maps HTTP statuses.
  */
 export function grpcStatusFor(error: unknown): number | undefined {
   if (!isOutriggerError(error)) return undefined;

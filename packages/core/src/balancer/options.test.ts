@@ -63,7 +63,7 @@ describe('loadBalancer lifecycle and options', () => {
     [
       'a route with a typo',
       { routes: [{ mach: {} }] },
-      /option routes\[0\]\.mach="\(unknown option\)" is not valid: expected one of name, match, split, fault/,
+      /routes\[0\]\.mach is not an option of routes\[0\]; did you mean match\? \(valid: name, match, split, fault\)/,
     ],
   ];
   for (const [name, extra, message] of cases) {

@@ -1,8 +1,8 @@
 import { ConfigInvalidError } from '../errors/errors.js';
-import { childObject } from './object-tree.js';
 import type { ClientOptions } from './options.js';
+import type { SettingDef } from './setting.js';
 import { SETTINGS } from './settings.js';
-import { closest } from './typo.js';
+import { unknownOptionError } from './unknown-option.js';
 
 /** Top-level options that are not settings of a section. */
 const CORE_KEYS = [
@@ -17,77 +17,125 @@ const CORE_KEYS = [
   'meterProvider',
 ];
 
-/**
- * Refuses an option key no setting knows (`timout`, `retry.maxAttempt`), with the nearest valid
- * name as a hint, and a section that is neither an object nor `false`; `extraKeys` are the
- * top-level options a protocol package adds.
- */
-export function checkCodeShape(options: ClientOptions, extraKeys: readonly string[]): void {
-  const sections = new Map<string, unknown>();
+/** An options object's known keys: a setting at a leaf, a nested section's tree otherwise. */
+interface ShapeTree {
+  [key: string]: SettingDef | ShapeTree;
+}
+
+const isSetting = (node: SettingDef | ShapeTree | undefined): node is SettingDef =>
+  node !== undefined && Array.isArray((node as SettingDef).path);
+
+/** Every section's tree (`timeout`, `retry` with `retry.budget` inside), built from SETTINGS. */
+function sectionTrees(): Map<string, ShapeTree> {
+  const sections = new Map<string, ShapeTree>();
   for (const def of SETTINGS) {
     if (def.path.length < 2) continue;
-    let tree = sections.get(def.path[0]!) as Record<string, unknown> | undefined;
+    let tree = sections.get(def.path[0]!);
     if (!tree) {
       tree = {};
       sections.set(def.path[0]!, tree);
     }
-    for (let i = 1; i < def.path.length; i++) {
-      const key = def.path[i]!;
-      if (i === def.path.length - 1) tree[key] = true;
-      else tree = childObject(tree, key);
+    for (let i = 1; i < def.path.length - 1; i++) {
+      tree[def.path[i]!] ??= {};
+      tree = tree[def.path[i]!] as ShapeTree;
     }
+    tree[def.path[def.path.length - 1]!] = def;
   }
-  const topLevel = new Set([...CORE_KEYS, ...sections.keys(), ...extraKeys]);
+  return sections;
+}
+
+/**
+ * Refuses an option key no setting knows (`timout`, `retry.maxAttempt`), naming the nearest valid
+ * one, and a section that is neither an object nor `false`, showing the section written out with
+ * the value given (`timeout: 2000` → `timeout: { totalMs: 2000 }`); `extraKeys` are the
+ * top-level options a protocol package adds.
+ */
+export function checkCodeShape(
+  options: ClientOptions,
+  extraKeys: readonly string[],
+  service?: string,
+): void {
+  const prefix = service === undefined ? '' : `${service}: `;
+  const sections = sectionTrees();
+  const topLevel = [...CORE_KEYS, ...sections.keys(), ...extraKeys];
+  const given = options as unknown as Record<string, unknown>;
   for (const key of Object.keys(options)) {
-    if (!topLevel.has(key)) unknownOption(key, topLevel);
+    if (topLevel.includes(key)) continue;
+    throw unknownOptionError({
+      path: key,
+      value: given[key],
+      valid: topLevel,
+      prefix,
+      suggest: (guess) =>
+        sections.has(guess) ? sectionForm([guess], given[key]) : leafForm([guess], given[key]),
+    });
   }
   for (const [name, tree] of sections) {
-    const value = (options as unknown as Record<string, unknown>)[name];
+    const value = given[name];
     if (value === undefined || value === false) continue;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ConfigInvalidError({
-        setting: `option ${name}`,
-        value,
-        expected: 'an options object, or false to switch it off',
-      });
-    }
-    walkShape(name, value as Record<string, unknown>, tree as Record<string, unknown>);
+    walkShape([name], value, tree, prefix);
   }
 }
 
-function walkShape(
-  prefix: string,
-  value: Record<string, unknown>,
-  tree: Record<string, unknown>,
-): void {
+function walkShape(path: string[], value: unknown, tree: ShapeTree, prefix: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const form = sectionForm(path, value);
+    throw new ConfigInvalidError({
+      setting: `${prefix}option ${path.join('.')}`,
+      value,
+      expected:
+        path.length === 1 ? 'an options object, or false to switch it off' : 'an options object',
+      ...(form ? { hint: `Write ${form}` } : {}),
+    });
+  }
   for (const [key, child] of Object.entries(value)) {
     const known = tree[key];
-    if (known === undefined) unknownOption(`${prefix}.${key}`, Object.keys(tree), prefix);
-    if (known !== true && child !== undefined) {
-      if (typeof child !== 'object' || child === null) {
-        throw new ConfigInvalidError({
-          setting: `option ${prefix}.${key}`,
-          value: child,
-          expected: 'an options object',
-        });
-      }
-      walkShape(
-        `${prefix}.${key}`,
-        child as Record<string, unknown>,
-        known as Record<string, unknown>,
-      );
+    if (known === undefined) {
+      throw unknownOptionError({
+        path: [...path, key].join('.'),
+        value: child,
+        valid: Object.keys(tree),
+        owner: path.join('.'),
+        prefix,
+        suggest: (guess) => {
+          const node = tree[guess];
+          return isSetting(node)
+            ? leafForm(node.path, child)
+            : sectionForm([...path, guess], child);
+        },
+      });
     }
+    if (!isSetting(known) && child !== undefined) walkShape([...path, key], child, known, prefix);
   }
 }
 
-function unknownOption(path: string, valid: Iterable<string>, prefix?: string): never {
-  const key = path.slice(path.lastIndexOf('.') + 1);
-  const guess = closest(key, valid);
-  const list = [...valid];
-  throw new ConfigInvalidError({
-    setting: `option ${path}`,
-    value: '(unknown option)',
-    expected: `one of ${prefix ? `${prefix}.{${list.join(', ')}}` : list.join(', ')}`,
-    ...(guess ? { hint: `Did you mean ${prefix ? `${prefix}.` : ''}${guess}?` } : {}),
-  });
+/**
+ * `value` written as the section at `path` would take it, through the section's main setting:
+ * the first one it declares directly (`timeout.totalMs`, `retry.maxAttempts`, `retry.budget.ratio`),
+ * else its first one at any depth. `true` gets the section's defaults. Undefined when no such
+ * form exists (an object, an array).
+ */
+function sectionForm(path: readonly string[], value: unknown): string | undefined {
+  if (value === true) return `${written(path, '{}')} for its defaults`;
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const under = SETTINGS.filter(
+    (def) => def.path.length > path.length && path.every((key, i) => def.path[i] === key),
+  );
+  const main = under.find((def) => def.path.length === path.length + 1) ?? under[0];
+  return main === undefined ? undefined : leafForm(main.path, value);
+}
+
+/** `value` at the setting at `path` (`timeout: { totalMs: 2000 }`); its expected form if invalid there. */
+function leafForm(path: readonly string[], value: unknown): string | undefined {
+  const def = SETTINGS.find((d) => d.path.join('.') === path.join('.'));
+  if (def === undefined || (typeof value === 'object' && value !== null)) return undefined;
+  if (!def.schema.safeParse(value).success) return written(path, `<${def.expected}>`);
+  return written(path, typeof value === 'string' ? JSON.stringify(value) : String(value));
+}
+
+/** `leaf` inside the objects `path` names: `retry: { budget: { ratio: 0.2 } }`. */
+function written(path: readonly string[], leaf: string): string {
+  let text = leaf;
+  for (let i = path.length - 1; i >= 1; i--) text = `{ ${path[i]}: ${text} }`;
+  return `${path[0]}: ${text}`;
 }

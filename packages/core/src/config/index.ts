@@ -28,4 +28,5 @@ export {
   SETTINGS,
 } from './settings.js';
 export { chainTable, settingsTable, withSettingsTable } from './table.js';
-export { closest, editDistance } from './typo.js';
+export { closest, editDistance, nearestName } from './typo.js';
+export { unknownOptionError } from './unknown-option.js';

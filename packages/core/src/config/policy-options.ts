@@ -3,7 +3,7 @@ import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
 import type { Clock } from '../time/clock.js';
 import type { SettingDef } from './setting.js';
-import { closest } from './typo.js';
+import { unknownOptionError } from './unknown-option.js';
 
 /** The longest duration most settings take: an hour. */
 export const HOUR_MS = 3_600_000;
@@ -67,12 +67,11 @@ export function checkKeys(section: string, options: object, own: readonly string
   const valid = [...own, ...EXTRA_KEYS];
   for (const key of Object.keys(options)) {
     if (valid.includes(key)) continue;
-    const guess = closest(key, valid);
-    throw new ConfigInvalidError({
-      setting: `option ${section}.${key}`,
-      value: '(unknown option)',
-      expected: `one of ${section}.{${valid.join(', ')}}`,
-      ...(guess ? { hint: `Did you mean ${section}.${guess}?` } : {}),
+    throw unknownOptionError({
+      path: `${section}.${key}`,
+      value: (options as Record<string, unknown>)[key],
+      valid,
+      owner: section,
     });
   }
 }

@@ -37,7 +37,8 @@ export function resolveSetting(
     const unclean = typeof raw === 'string' ? checkEnvText(raw) : 'It is not a string';
     const parsed = unclean === undefined ? def.parseEnv(raw as string) : INVALID;
     if (parsed === INVALID) {
-      const hint = unclean ?? (def.envForm && `Write it as ${def.envForm}`);
+      const hint =
+        unclean ?? def.hint?.(raw, 'env') ?? (def.envForm && `Write it as ${def.envForm}`);
       throw new ConfigInvalidError({
         setting: variable,
         value: typeof raw === 'object' && raw !== null ? '(an object)' : raw,
@@ -56,10 +57,12 @@ export function resolveSetting(
     const isObjectValue =
       def.acceptsObject && typeof code === 'object' && code !== null && !Array.isArray(code);
     if (!isObjectValue && !def.schema.safeParse(code).success) {
+      const hint = def.hint?.(code, 'code');
       throw new ConfigInvalidError({
         setting: `${service}: option ${option}`,
         value: Array.isArray(code) ? listText(code) : code,
         expected: def.expected,
+        ...(hint ? { hint } : {}),
       });
     }
     value = code;

@@ -227,9 +227,9 @@ describe('resolveConfig rejects bad input with CONFIG_INVALID naming variable, v
   it('unknown code options are reported with a suggestion', () => {
     expect(
       invalid(() => resolveConfig({ ...base, retry: { maxAttempt: 2 } as never })).message,
-    ).toMatch(/option retry\.maxAttempt.*Did you mean retry\.maxAttempts\?/);
+    ).toMatch(/retry\.maxAttempt is not an option of retry; did you mean maxAttempts\?/);
     expect(invalid(() => resolveConfig({ ...base, timout: {} } as never)).message).toMatch(
-      /option timout.*Did you mean timeout\?/,
+      /timout is not a client option; did you mean timeout\?/,
     );
   });
 

@@ -54,7 +54,7 @@ export function resolveConfig(
     });
   }
   const scope = serviceEnvKey(service);
-  checkCodeShape(options, resolve.extraKeys ?? []);
+  checkCodeShape(options, resolve.extraKeys ?? [], service);
   const warnings = scanEnvNames(env, scope);
 
   const settings = SETTINGS.map((def) => resolveSetting(def, options, env, scope, service));

@@ -39,6 +39,8 @@ export interface SettingDef<T = unknown> {
   format(value: T): string;
   /** For options that also take an object in code (a Discovery, a Balancer). */
   readonly acceptsObject?: boolean;
+  /** The nearest valid form of a refused value, when one can be told (`drop the scheme: a:80`). */
+  hint?(value: unknown, from: 'env' | 'code'): string | undefined;
 }
 
 type Common = { env: string; path: readonly string[]; doc: string; section?: SectionName };
@@ -144,6 +146,49 @@ function isHostPort(text: string): boolean {
   return port >= 1 && port <= 65_535;
 }
 
+/** One `host:port` entry as it should have been written, or undefined if past guessing. */
+function hostPortFix(entry: string): { fixed: string; how: string } | undefined {
+  const shown = JSON.stringify(entry);
+  // The authority as written: a URL parser would drop a default port (`https://a:443` → `a`).
+  const url = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/.exec(entry);
+  if (url) {
+    const authority = url[1]!;
+    if (isHostPort(authority)) return { fixed: authority, how: `drop the scheme from ${shown}` };
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)$/.test(authority)) return undefined;
+    return {
+      fixed: `${authority}:<port>`,
+      how: `drop the scheme from ${shown} and give the port`,
+    };
+  }
+  if (/^[A-Za-z0-9.-]+$/.test(entry)) {
+    return { fixed: `${entry}:<port>`, how: `give ${shown} its port` };
+  }
+  return undefined;
+}
+
+/**
+ * The nearest valid form of a refused endpoint list: each wrong entry rewritten (`http://a:80`
+ * → `a:80`), and in code a single string turned into the array the option takes.
+ */
+function hostPortHint(value: unknown, from: 'env' | 'code'): string | undefined {
+  const asText = typeof value === 'string';
+  const entries = asText ? value.split(',').map((s) => s.trim()) : value;
+  if (!Array.isArray(entries)) return undefined;
+  const hows: string[] = [];
+  const fixed = entries.map((entry: unknown) => {
+    if (typeof entry !== 'string' || isHostPort(entry)) return entry;
+    const fix = hostPortFix(entry);
+    if (!fix) return entry;
+    hows.push(fix.how);
+    return fix.fixed;
+  });
+  if (hows.length === 0 && !(asText && from === 'code')) return undefined;
+  const form =
+    from === 'env' ? fixed.join(',') : `[${fixed.map((e) => JSON.stringify(e)).join(', ')}]`;
+  const why = hows.length > 0 ? hows.join('; ') : 'in code the endpoints are an array';
+  return `${why[0]!.toUpperCase()}${why.slice(1)}: ${form}`;
+}
+
 export function hostPortList(common: Common): SettingDef<readonly string[]> {
   const schema = z.array(z.string().refine(isHostPort)).min(1);
   return {
@@ -161,6 +206,7 @@ export function hostPortList(common: Common): SettingDef<readonly string[]> {
     },
     format: (value) => value.join(','),
     acceptsObject: true,
+    hint: hostPortHint,
   };
 }
 

@@ -41,3 +41,32 @@ export function closest(word: string, known: Iterable<string>): string | undefin
   }
   return best;
 }
+
+/** Case and a plural ending say nothing about which option was meant (`Retries` for `retry`). */
+function nameStem(word: string): string {
+  const lower = word.toLowerCase();
+  if (lower.endsWith('ies') && lower.length > 4) return `${lower.slice(0, -3)}y`;
+  if (lower.endsWith('s') && lower.length > 3) return lower.slice(0, -1);
+  return lower;
+}
+
+/**
+ * The option name `word` was probably meant to be, or undefined: the same name in another case
+ * or number (`totalMS`, `retries`), else the nearest within two edits (one for names of four
+ * letters or fewer). Looser than `closest`, since an option key, unlike an environment variable,
+ * cannot belong to another service.
+ */
+export function nearestName(word: string, known: Iterable<string>): string | undefined {
+  const stem = nameStem(word);
+  const limit = stem.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const d = editDistance(stem, nameStem(candidate), limit);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

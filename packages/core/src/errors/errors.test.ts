@@ -8,7 +8,9 @@ import {
   NoEndpointsError,
   OutriggerError,
   RateLimitedError,
+  RequestInvalidError,
   TimeoutError,
+  UnavailableError,
 } from './errors.js';
 
 describe('errors', () => {
@@ -53,6 +55,27 @@ describe('errors', () => {
         /OUTRIGGER_PAYMENTS_TIMEOUT_MS="abc" is not valid: expected an integer/,
       ],
       [new BudgetExhaustedError('payments', cause), 'BUDGET_EXHAUSTED', /retry budget is spent/],
+      [
+        new RequestInvalidError({
+          service: 'payments',
+          input: 'http://example.com/',
+          what: 'cannot send to http://example.com/',
+          problem: 'another host',
+          fix: 'use a path',
+        }),
+        'REQUEST_INVALID',
+        /^payments: cannot send to http:\/\/example.com\/: another host; use a path$/,
+      ],
+      [
+        new UnavailableError({ service: 'payments', unsent: true }, cause),
+        'UNAVAILABLE',
+        /no instance accepted the connection \(socket hang up\).*OUTRIGGER_<SERVICE>_ENDPOINTS/,
+      ],
+      [
+        new UnavailableError({ service: 'payments', unsent: false }, cause),
+        'UNAVAILABLE',
+        /the connection failed before a response arrived \(socket hang up\).*may have received/,
+      ],
     ];
     for (const [error, code, message] of cases) {
       expect(error.code).toBe(code);
@@ -62,6 +85,14 @@ describe('errors', () => {
       expect(error.name).toBe(error.constructor.name);
     }
     expect(cases[0]![0].cause).toBe(cause);
+    expect(cases.at(-1)![0].cause).toBe(cause);
+  });
+
+  it('shows arrays and plain objects in a message as JSON, and can replace the usual form', () => {
+    const list = new ConfigInvalidError({ setting: 'option x', value: ['a'], expected: 'y' });
+    expect(list.message).toBe('option x=["a"] is not valid: expected y');
+    const own = new ConfigInvalidError({ setting: 's', value: 1, expected: 'e', message: 'm' });
+    expect(own).toMatchObject({ message: 'm', setting: 's', value: 1, expected: 'e' });
   });
 
   it('subclass instanceof is by code: a timeout is not a circuit-open error', () => {

@@ -22,7 +22,9 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'BUDGET_EXHAUSTED'
   | 'FAULT_INJECTED'
-  | 'CLIENT_CLOSED';
+  | 'CLIENT_CLOSED'
+  | 'REQUEST_INVALID'
+  | 'UNAVAILABLE';
 
 interface Branded {
   readonly [BRAND]: true;
@@ -155,13 +157,22 @@ export class ConfigInvalidError extends OutriggerError {
   readonly setting: string;
   readonly value: unknown;
   readonly expected: string;
-  constructor(details: { setting: string; value: unknown; expected: string; hint?: string }) {
-    const shown =
-      typeof details.value === 'string' ? JSON.stringify(details.value) : String(details.value);
+  /**
+   * `message` replaces the usual `<setting>=<value> is not valid: expected ...` when that form
+   * would mislead: an unknown option has no valid value, only a valid name.
+   */
+  constructor(details: {
+    setting: string;
+    value: unknown;
+    expected: string;
+    hint?: string;
+    message?: string;
+  }) {
     super(
       'CONFIG_INVALID',
-      `${details.setting}=${shown} is not valid: expected ${details.expected}` +
-        (details.hint ? `. ${details.hint}` : ''),
+      details.message ??
+        `${details.setting}=${shownValue(details.value)} is not valid: expected ${details.expected}` +
+          (details.hint ? `. ${details.hint}` : ''),
     );
     this.setting = details.setting;
     this.value = details.value;
@@ -201,7 +212,72 @@ export class ClientClosedError extends OutriggerError {
   }
 }
 
+/**
+ * A call's own arguments are wrong (an absolute URL naming another host, a scheme the client
+ * cannot send, a bad per-call override): refused before anything is sent. `CONFIG_INVALID` is for
+ * the client's configuration; this is for one call, so the client stays usable.
+ */
+export class RequestInvalidError extends OutriggerError {
+  static override readonly brandCode = 'REQUEST_INVALID';
+  /** What the caller passed that was refused (the URL, the override's value). */
+  readonly input: unknown;
+  /** `what` names the refused input in the message (`cannot send to http://example.com/x`). */
+  constructor(details: {
+    service: string;
+    input: unknown;
+    what: string;
+    problem: string;
+    fix: string;
+  }) {
+    super(
+      'REQUEST_INVALID',
+      `${details.service}: ${details.what}: ${details.problem}; ${details.fix}`,
+    );
+    this.input = details.input;
+  }
+}
+
+/**
+ * The call failed on the wire and no attempt is left: its last attempt could not connect
+ * (`unsent`: refused, unreachable, no address) or lost its connection before the response head.
+ * The socket or TLS error is the `cause`. Named after gRPC's status for the same failures, so the
+ * HTTP and gRPC clients give them one name.
+ */
+export class UnavailableError extends OutriggerError {
+  static override readonly brandCode = 'UNAVAILABLE';
+  /** True when the last attempt provably never reached a server (connection refused, ...). */
+  readonly unsent: boolean;
+  constructor(details: { service: string; unsent: boolean }, cause: unknown) {
+    const what = (cause as { message?: unknown } | null)?.message;
+    const detail = typeof what === 'string' && what.length > 0 ? ` (${what})` : '';
+    super(
+      'UNAVAILABLE',
+      details.unsent
+        ? `${details.service}: no instance accepted the connection${detail}, and no attempt is ` +
+            'left; the instances are down or the discovered addresses are wrong: check discovery ' +
+            'or OUTRIGGER_<SERVICE>_ENDPOINTS'
+        : `${details.service}: the connection failed before a response arrived${detail}, and no ` +
+            'attempt is left; the server may have received the request',
+      { cause },
+    );
+    this.unsent = details.unsent;
+  }
+}
+
 /** True when `value` is an Outrigger error, optionally with the given code. */
 export function isOutriggerError(value: unknown, code?: ErrorCode): value is OutriggerError {
   return isBranded(value) && (code === undefined || value.code === code);
+}
+
+/** A value as a message shows it: strings quoted, arrays and plain objects as JSON. */
+function shownValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value) || Object.getPrototypeOf(value ?? 0) === Object.prototype) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return String(value);
+    }
+  }
+  return String(value);
 }

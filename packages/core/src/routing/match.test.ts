@@ -77,7 +77,7 @@ describe('compileRoutes rejects bad routes with CONFIG_INVALID naming the option
     [
       'not a list',
       { name: 'x' },
-      /option routes=\[object Object\] is not valid: expected a list of routes/,
+      /option routes=\{"name":"x"\} is not valid: expected a list of routes/,
     ],
     [
       'a duplicate name',
@@ -87,7 +87,7 @@ describe('compileRoutes rejects bad routes with CONFIG_INVALID naming the option
     [
       'an unknown match key',
       [{ match: { paht: {} } }],
-      /routes\[0\]\.match\.paht="\(unknown option\)"/,
+      /routes\[0\]\.match\.paht is not an option of routes\[0\]\.match; did you mean path\?/,
     ],
     [
       'a path without a slash',

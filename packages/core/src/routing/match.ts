@@ -1,3 +1,4 @@
+import { unknownOptionError } from '../config/unknown-option.js';
 import type { RequestInfo } from '../context/request-info.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { HeaderMatch, RouteMatch } from './route.js';
@@ -138,10 +139,11 @@ function headerTest(test: HeaderMatch, where: string): HeaderTest {
 export function checkKeys(value: object, known: readonly string[], where: string): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new ConfigInvalidError({
-        setting: `option ${where}.${key}`,
-        value: '(unknown option)',
-        expected: `one of ${known.join(', ')}`,
+      throw unknownOptionError({
+        path: `${where}.${key}`,
+        value: (value as Record<string, unknown>)[key],
+        valid: known,
+        owner: where,
       });
     }
   }
