@@ -62,9 +62,15 @@ describe('prepareBody', () => {
     expect(await collect(prepared.body)).toBe('xy');
   });
 
-  it('refuses what it cannot send, naming it', () => {
-    expect(() => prepareBody(42, 10, true)).toThrow(
-      /unsupported request body \(\[object Number\]\)/,
+  it('refuses what it cannot send as REQUEST_INVALID, naming it and what would do', () => {
+    expect(() => prepareBody(42, 10, true, 'payments')).toThrow(
+      expect.objectContaining({
+        code: 'REQUEST_INVALID',
+        input: 42,
+        message: expect.stringMatching(
+          /^payments: cannot send a body of \[object Number\]: .*; use a string, bytes,/,
+        ),
+      }),
     );
   });
 });

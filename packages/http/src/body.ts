@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { RequestInvalidError } from '@outrigger/core';
 import { FormData as UndiciFormData, Response as UndiciResponse } from 'undici';
 import type { WireBody } from './outbound.js';
 
@@ -25,6 +26,7 @@ export function prepareBody(
   body: unknown,
   maxReplayBytes: number,
   fetchTypes: boolean,
+  service = 'client',
 ): PreparedBody | Promise<PreparedBody> {
   if (body === null || body === undefined) return EMPTY;
   if (typeof body === 'string') {
@@ -52,10 +54,15 @@ export function prepareBody(
   if (isBlobOrFormData(body)) return viaResponse(body);
   const iterable = asAsyncIterable(body);
   if (iterable) return bufferForReplay(iterable, maxReplayBytes);
-  throw new TypeError(
-    `unsupported request body (${Object.prototype.toString.call(body)}): use a string, bytes, ` +
-      'URLSearchParams, Blob, FormData, a ReadableStream, a Readable or an async iterable',
-  );
+  throw new RequestInvalidError({
+    service,
+    input: body,
+    what: `cannot send a body of ${Object.prototype.toString.call(body)}`,
+    problem: 'that is not a request body this client can send',
+    fix:
+      'use a string, bytes, URLSearchParams, Blob, FormData, a ReadableStream, a Readable or an ' +
+      'async iterable (JSON.stringify an object first)',
+  });
 }
 
 function isBlobOrFormData(body: object): body is Blob | FormData {

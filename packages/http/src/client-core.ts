@@ -4,6 +4,7 @@ import {
   ClientClosedError,
   type Disposer,
   REQUEST_INFO,
+  RequestInvalidError,
 } from '@outrigger/core';
 import {
   CALL_OPTIONS,
@@ -140,9 +141,13 @@ export class ClientCore {
     const noRetry = o?.retry === false || !req.replayable;
     if (noRetry || o?.timeout !== undefined || o?.hashKey !== undefined) {
       if (o?.timeout !== undefined && !(o.timeout > 0 && Number.isFinite(o.timeout))) {
-        throw new TypeError(
-          `${this.service}: timeout must be a positive number of ms, got ${o.timeout}`,
-        );
+        throw new RequestInvalidError({
+          service: this.service,
+          input: o.timeout,
+          what: `timeout=${String(o.timeout)} for this call is not valid`,
+          problem: 'a call timeout is a positive number of milliseconds',
+          fix: "pass, say, timeout: 500, or leave it out for the client's timeout.totalMs",
+        });
       }
       ctx = ctx.with(CALL_OPTIONS, {
         timeoutMs: o?.timeout,

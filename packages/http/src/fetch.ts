@@ -1,11 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { FaultInjectedError, isOutriggerError } from '@outrigger/core';
+import { type CallContext, FaultInjectedError, isOutriggerError } from '@outrigger/core';
 import { type Outcome, type PromiseHolder, promiseFor } from '@outrigger/core/internal';
 import { type RequestInit, Response } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import { type PreparedBody, prepareBody } from './body.js';
 import { type CallOverrides, ClientCall, type ClientCore } from './client-core.js';
+import { typedFailure } from './failure.js';
 import { FetchBodySource } from './fetch-body.js';
 import { flattenHeaders, type HeadersLike, headerValue, OutboundRequest } from './outbound.js';
 import { resolveTarget } from './target.js';
@@ -34,8 +35,9 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
  * WHATWG fetch through the chain. An HTTP error status resolves as a Response (the last
- * attempt's once retries are spent); a policy that refuses rejects with its typed error; a
- * network failure rejects with `TypeError('fetch failed')` whose `cause` is undici's error; a
+ * attempt's once retries are spent); a policy that refuses, or a request Outrigger will not
+ * send (`REQUEST_INVALID`), rejects with its typed error; a network failure rejects with
+ * `TypeError('fetch failed')` whose `cause` is an `UNAVAILABLE` error around undici's; a
  * caller's abort rejects with the signal's reason. Redirects are returned, not followed.
  */
 export async function fetchVia(
@@ -52,7 +54,8 @@ export async function fetchVia(
   const method = (init?.method ?? source?.method ?? 'GET').toUpperCase();
   const headers = flattenHeaders(init?.headers ?? source?.headers);
   const signal = init?.signal ?? source?.signal ?? undefined;
-  let prepared = prepareBody(init?.body ?? source?.body, core.settings.maxReplayBytes, true);
+  const body = init?.body ?? source?.body;
+  let prepared = prepareBody(body, core.settings.maxReplayBytes, true, core.service);
   if (prepared instanceof Promise) prepared = await prepared;
   if (prepared.contentType && headerValue(headers, 'content-type') === undefined) {
     headers.push('content-type', prepared.contentType);
@@ -74,7 +77,7 @@ export async function fetchVia(
     attempt = await settled;
   } catch (error) {
     if (signal) ctx.cancellation.dispose();
-    return responseForFailure(error, signal);
+    return responseForFailure(error, signal, ctx);
   }
   if (init?.redirect === 'error' && REDIRECTS.has(attempt.statusCode)) {
     attempt.discard();
@@ -126,17 +129,25 @@ function toResponse(
   }
 }
 
-/** A failed call as fetch reports it: a made-up Response for an injected fault, else a rejection. */
+/**
+ * A failed call as fetch reports it: a made-up Response for an injected fault; else a rejection,
+ * with Outrigger's typed refusal itself, or, for a failure on the wire, `TypeError('fetch
+ * failed')` as WHATWG fetch gives it, whose `cause` is the typed `UNAVAILABLE` (its own `cause`
+ * the socket error): code written against fetch keeps working and the code is one step away.
+ */
 export function responseForFailure(
   error: unknown,
   signal: AbortSignal | null | undefined,
+  ctx?: CallContext,
 ): Response {
   if (error instanceof FaultInjectedError && error.status >= 200 && error.status <= 599) {
     return new Response(null, { status: error.status, headers: { [FAULT_HEADER]: 'abort' } });
   }
-  if (isOutriggerError(error, 'CANCELLED') && signal?.aborted) throw signal.reason;
+  if (signal?.aborted && (isOutriggerError(error, 'CANCELLED') || !isOutriggerError(error))) {
+    throw signal.reason;
+  }
   if (isOutriggerError(error)) throw error;
-  throw new TypeError('fetch failed', { cause: error });
+  throw new TypeError('fetch failed', { cause: typedFailure(error, ctx) });
 }
 
 /** undici's parsed headers (arrays for repeats) as `[name, value]` pairs for `Headers`. */

@@ -28,7 +28,7 @@ describe('HTTP options', () => {
   it('lets core reject a misspelt option with a hint, and accepts the HTTP ones', async () => {
     expect(() =>
       createHttpClient({ service: 'p', discovery: ['127.0.0.1:1'], conections: 4 } as never),
-    ).toThrow(/Did you mean connections\?/);
+    ).toThrow(/^p: conections is not a client option; did you mean connections\?/);
     const client = createHttpClient({
       service: 'p',
       discovery: ['127.0.0.1:1'],

@@ -1,11 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { type Cancellation, FaultInjectedError, isOutriggerError } from '@outrigger/core';
+import {
+  type CallContext,
+  type Cancellation,
+  FaultInjectedError,
+  isOutriggerError,
+} from '@outrigger/core';
 import { type Outcome, type PromiseHolder, promiseFor } from '@outrigger/core/internal';
 import type { Dispatcher } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import { prepareBody } from './body.js';
 import { type CallOverrides, ClientCall, type ClientCore } from './client-core.js';
+import { typedFailure } from './failure.js';
 import { FAULT_HEADER } from './fetch.js';
 import { flattenHeaders, type HeadersLike, NO_HEADERS, OutboundRequest } from './outbound.js';
 import { emptyBody, ResponseBody } from './response-body.js';
@@ -30,8 +36,8 @@ export interface ResponseData {
 
 /**
  * The fast path: no WHATWG objects, an undici-style result. Any status resolves (as with
- * undici.request); refusals reject with typed errors, network failures with undici's error,
- * a caller's abort with the signal's reason.
+ * undici.request); refusals reject with typed errors, a network failure with `UNAVAILABLE`
+ * (undici's error as `cause`), a caller's abort with the signal's reason.
  *
  * One per client. A call is one `PendingRequest`, the settler its chain tells directly.
  */
@@ -57,7 +63,7 @@ export class RequestFacade {
     const given = options?.headers;
     // No headers given: one shared empty list, never written (the transport copies to add).
     const headers = given === undefined || given === null ? NO_HEADERS : flattenHeaders(given);
-    const prepared = prepareBody(options?.body, core.settings.maxReplayBytes, false);
+    const prepared = prepareBody(options?.body, core.settings.maxReplayBytes, false, core.service);
     if (prepared instanceof Promise) {
       return prepared.then((p) => {
         const all = p.contentType ? [...headers, 'content-type', p.contentType] : headers;
@@ -119,7 +125,9 @@ class PendingRequest extends ClientCall implements PromiseHolder<ResponseData> {
     if (!outcome.ok) cancellation?.dispose();
     try {
       this.#resolve!(
-        outcome.ok ? toData(outcome.value, cancellation) : failed(outcome.error, this.#signal),
+        outcome.ok
+          ? toData(outcome.value, cancellation)
+          : failed(outcome.error, this.#signal, this.ctx),
       );
     } catch (thrown) {
       this.#reject!(thrown);
@@ -145,7 +153,11 @@ function toData(attempt: HttpAttempt, cancellation: Cancellation | undefined): R
   };
 }
 
-function failed(error: unknown, signal: AbortSignal | undefined): ResponseData {
+function failed(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  ctx: CallContext | undefined,
+): ResponseData {
   if (error instanceof FaultInjectedError) {
     const body = emptyBody();
     return {
@@ -156,6 +168,8 @@ function failed(error: unknown, signal: AbortSignal | undefined): ResponseData {
       body: body as unknown as ResponseData['body'],
     };
   }
-  if (isOutriggerError(error, 'CANCELLED') && signal?.aborted) throw signal.reason;
-  throw error;
+  if (signal?.aborted && (isOutriggerError(error, 'CANCELLED') || !isOutriggerError(error))) {
+    throw signal.reason;
+  }
+  throw typedFailure(error, ctx);
 }

@@ -1,5 +1,19 @@
+import { isOutriggerError, RequestInvalidError } from '@outrigger/core';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget } from './target.js';
+
+/** The REQUEST_INVALID message `resolveTarget` refuses `input` with. */
+function refusal(input: string | URL, secure = false): string {
+  try {
+    resolveTarget(input, 'payments', secure);
+  } catch (error) {
+    expect(error).toBeInstanceOf(RequestInvalidError);
+    expect(isOutriggerError(error, 'REQUEST_INVALID')).toBe(true);
+    expect((error as RequestInvalidError).input).toBe(String(input));
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${String(input)} to be refused`);
+}
 
 describe('resolveTarget', () => {
   it('takes a path as it is, without the fragment', () => {
@@ -13,24 +27,33 @@ describe('resolveTarget', () => {
     expect(resolveTarget(new URL('http://payments/a/b?c=d#e'), 'payments', false)).toBe('/a/b?c=d');
   });
 
-  it('refuses another host rather than sending around the mesh', () => {
-    expect(() => resolveTarget('http://example.com/x', 'payments', false)).toThrow(
-      /sends to service "payments" only/,
+  it('refuses another host rather than sending around the mesh, showing the valid forms', () => {
+    expect(refusal('http://example.com/x?y=1')).toBe(
+      'payments: cannot send to http://example.com/x?y=1: this client sends to service ' +
+        '"payments" only, not to example.com; use a path (/x?y=1) or http://payments/x?y=1; ' +
+        'for another service, create a client for it',
+    );
+    expect(refusal(new URL('http://10.0.0.5:8080/x'))).toMatch(
+      /not to 10\.0\.0\.5:8080; use a path \(\/x\)/,
     );
   });
 
   it('refuses a port: discovery supplies it', () => {
-    expect(() => resolveTarget('http://payments:8080/x', 'payments', false)).toThrow(
-      /leave the port out/,
+    expect(refusal('http://payments:8080/x')).toMatch(
+      /discovery supplies each endpoint with its port; leave the port out: http:\/\/payments\/x$/,
     );
   });
 
   it('refuses https on a client without tls, which would go out in clear', () => {
-    expect(() => resolveTarget('https://payments/x', 'payments', false)).toThrow(/no tls option/);
+    expect(refusal('https://payments/x')).toMatch(
+      /no tls option.*; set tls, or use http:\/\/payments\/x$/,
+    );
     expect(resolveTarget('https://payments/x', 'payments', true)).toBe('/x');
   });
 
   it('refuses other schemes', () => {
-    expect(() => resolveTarget('ftp://payments/x', 'payments', false)).toThrow(/only http/);
+    expect(refusal('ftp://payments/x')).toMatch(
+      /the ftp: scheme is not supported; use \/x or http:\/\/payments\/x$/,
+    );
   });
 });

@@ -1,8 +1,11 @@
+import { RequestInvalidError } from '@outrigger/core';
+
 /**
  * What a caller may address: a path (`/charges/42?x=1`), or an absolute URL whose host is the
  * service name (`http://payments/charges/42`), resolved through discovery. Another host is
  * refused rather than silently sent around the mesh; so is a port (discovery owns ports) and
- * `https:` on a client without `tls` (it would otherwise go out in clear).
+ * `https:` on a client without `tls` (it would otherwise go out in clear). A refusal is a
+ * `REQUEST_INVALID` naming the URL and the form that would be sent, and nothing leaves.
  *
  * Returns the request target: path and query, without the fragment.
  */
@@ -28,7 +31,13 @@ export function resolveTarget(input: string | URL, service: string, secure: bool
       secure,
     );
   }
-  throw new TypeError(`expected a path or a URL, got ${Object.prototype.toString.call(input)}`);
+  throw new RequestInvalidError({
+    service,
+    input,
+    what: `cannot send to ${Object.prototype.toString.call(input)}`,
+    problem: 'expected a path or a URL',
+    fix: 'pass a path such as /charges/42, or a URL or Request whose host is the service',
+  });
 }
 
 function check(
@@ -39,23 +48,41 @@ function check(
   service: string,
   secure: boolean,
 ): string {
+  const target = withSlash(stripHash(path));
+  const refuse = (problem: string, fix: string): never => {
+    throw new RequestInvalidError({
+      service,
+      input: shown,
+      what: `cannot send to ${shown}`,
+      problem,
+      fix,
+    });
+  };
   if (scheme !== 'http' && scheme !== 'https') {
-    throw new TypeError(
-      `${service}: cannot fetch ${shown}: only http: and https: URLs are supported`,
-    );
+    refuse(`the ${scheme}: scheme is not supported`, `use ${target} or http://${service}${target}`);
   }
   if (authority.toLowerCase() !== service.toLowerCase()) {
-    const reason = authority.toLowerCase().startsWith(`${service.toLowerCase()}:`)
-      ? 'leave the port out: discovery supplies each endpoint with its port'
-      : `this client sends to service "${service}" only; use a path or http://${service}/...`;
-    throw new TypeError(`${service}: cannot fetch ${shown}: ${reason}`);
-  }
-  if (scheme === 'https' && !secure) {
-    throw new TypeError(
-      `${service}: cannot fetch ${shown}: the client has no tls option, so https would go out in clear; set tls`,
+    if (authority.toLowerCase().startsWith(`${service.toLowerCase()}:`)) {
+      refuse(
+        'discovery supplies each endpoint with its port',
+        `leave the port out: ${scheme}://${service}${target}`,
+      );
+    }
+    refuse(
+      `this client sends to service "${service}" only, not to ${authority || 'an empty host'}`,
+      `use a path (${target}) or http://${service}${target}; for another service, create a client for it`,
     );
   }
-  const target = stripHash(path);
+  if (scheme === 'https' && !secure) {
+    refuse(
+      'the client has no tls option, so https would go out in clear',
+      `set tls, or use http://${service}${target}`,
+    );
+  }
+  return target;
+}
+
+function withSlash(target: string): string {
   return target.charCodeAt(0) === 47 ? target : `/${target}`;
 }
 

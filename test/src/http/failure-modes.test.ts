@@ -131,7 +131,7 @@ describe('HTTP client against real instances', () => {
     expect(requeues.every(Boolean)).toBe(true);
   });
 
-  it('a resetting instance: a GET goes to another; alone, it fails with the socket error as cause', async () => {
+  it('a resetting instance: a GET goes to another; alone, it fails with UNAVAILABLE around the socket error', async () => {
     const resetting = await backend((req) => req.socket.destroy());
     const live = await backend((_req, res) => res.end('ok'));
     const c = client({ service: 'reset', discovery: [resetting.address, live.address] });
@@ -141,7 +141,9 @@ describe('HTTP client against real instances', () => {
     const error = await only.fetch('/').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toBe('fetch failed');
-    expect(((error as Error).cause as { code?: string }).code).toBe('UND_ERR_SOCKET');
+    const cause = (error as Error).cause as { code?: string; cause?: { code?: string } };
+    expect(cause.code).toBe('UNAVAILABLE');
+    expect(cause.cause?.code).toBe('UND_ERR_SOCKET');
   });
 
   it('honours Retry-After on 429, and gives up at once when it asks for more than the cap', async () => {

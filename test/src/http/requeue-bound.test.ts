@@ -50,7 +50,9 @@ describe('requeues against a dead fleet (connection refused everywhere)', () => 
     const connects = await countConnects(async () => {
       const error = await c.fetch('/').catch((e: unknown) => e);
       expect((error as Error).message).toBe('fetch failed');
-      expect(((error as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+      const cause = (error as Error).cause as { code?: string; cause?: { code?: string } };
+      expect(cause.code).toBe('UNAVAILABLE');
+      expect(cause.cause?.code).toBe('ECONNREFUSED');
     });
     expect(connects).toBe(5);
     // One pass at once (the two untried endpoints), then backoffs: no 0 ms spin on a dead fleet.

@@ -65,7 +65,9 @@ describe('TLS and mTLS', () => {
       (e: unknown) => e,
     )) as Error;
     expect(error).toBeInstanceOf(TypeError);
-    expect(String((error.cause as { code?: string }).code)).toMatch(/CERT|SIGNATURE|ISSUER/);
+    const cause = error.cause as { code?: string; cause?: { code?: string } };
+    expect(cause.code).toBe('UNAVAILABLE');
+    expect(String(cause.cause?.code)).toMatch(/CERT|SIGNATURE|ISSUER/);
   });
 
   it('is refused by a server that wants a client certificate when none is given', async () => {
