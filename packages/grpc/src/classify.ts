@@ -30,7 +30,7 @@ interface Committable {
 const PUSHBACK = 'grpc-retry-pushback-ms';
 
 /**
- * The built-in status rules (gRFC A6 and the brief): UNAVAILABLE is retryable, and `unsent` when
+ * The built-in status rules (gRFC A6 and the retry rules in the README): UNAVAILABLE is retryable, and `unsent` when
  * grpc-js failed the pick for want of a connection (the request never left); RESOURCE_EXHAUSTED
  * only when the server names a pushback; DEADLINE_EXCEEDED, INTERNAL, UNKNOWN and DATA_LOSS are
  * failures; every other status is the caller's business (NOT_FOUND, INVALID_ARGUMENT, ...), so

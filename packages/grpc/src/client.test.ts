@@ -415,7 +415,7 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     expect(r.error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
   });
 
-  it('surfaces refusals as ServiceErrors with the brief’s statuses and the refusal as cause', async () => {
+  it('surfaces refusals as ServiceErrors with the documented statuses and the refusal as cause', async () => {
     const dead = await deadPort();
     const none = client({
       service: 'nowhere',

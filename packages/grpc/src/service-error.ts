@@ -15,7 +15,7 @@ export function isServiceError(error: unknown): error is ServiceError {
 
 /**
  * The error a caller of the generated client expects: a grpc-js ServiceError as it came, or for
- * an Outrigger refusal one with the brief's status (UNAVAILABLE, DEADLINE_EXCEEDED,
+ * an Outrigger refusal one with its documented status (UNAVAILABLE, DEADLINE_EXCEEDED,
  * RESOURCE_EXHAUSTED, CANCELLED), `details` saying why, and the refusal as `cause`. Anything else
  * (a serializer that threw) is INTERNAL, as grpc-js reports its own client-side failures.
  */

@@ -22,7 +22,7 @@ function refusal(fn: () => unknown): ConfigInvalidError {
 const transport = (extra: Partial<HttpClientOptions>) =>
   resolveTransport({ service: 'p', ...extra }, undefined);
 
-describe('createHttpClient refuses what is not options (issue 11, defect 6)', () => {
+describe('createHttpClient refuses what is not options', () => {
   for (const options of [null, undefined, 'payments', 42, []]) {
     it(`createHttpClient(${JSON.stringify(options) ?? 'undefined'}) is CONFIG_INVALID`, () => {
       const error = refusal(() => createHttpClient(options as never));
@@ -42,7 +42,7 @@ describe('createHttpClient refuses what is not options (issue 11, defect 6)', ()
   });
 });
 
-describe('transport numbers have an upper bound (issue 11, defect 6)', () => {
+describe('transport numbers have an upper bound', () => {
   const cases: [keyof HttpClientOptions, number, string][] = [
     ['connections', 1e300, 'an integer from 1 to 10000'],
     ['connections', 10_001, 'an integer from 1 to 10000'],
@@ -76,7 +76,7 @@ describe('transport numbers have an upper bound (issue 11, defect 6)', () => {
   });
 });
 
-describe('TLS material is checked at creation (issue 11, defect 6)', () => {
+describe('TLS material is checked at creation', () => {
   let dir: string;
   const pem: Record<string, string> = {};
   beforeAll(() => {
@@ -171,7 +171,7 @@ describe('TLS material is checked at creation (issue 11, defect 6)', () => {
   });
 });
 
-describe('deadlineHeader cannot name a header with a meaning of its own (issue 11, defect 5)', () => {
+describe('deadlineHeader cannot name a header with a meaning of its own', () => {
   const reserved: [string, RegExp][] = [
     ['authorization', /a credential header/],
     ['Cookie', /a credential header/],

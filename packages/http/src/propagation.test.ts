@@ -35,7 +35,7 @@ describe('attemptHeaders', () => {
     ]);
   });
 
-  it("never overwrites the caller's own value of the header (issue 11, defect 5)", () => {
+  it("never overwrites the caller's own value of the header", () => {
     // Not a number of ms: the caller's own use of that name, sent as written, with no deadline.
     const token = ['x-api-key', 'secret', 'accept', '*/*'];
     expect(attemptHeaders(token, 500, 'x-api-key')).toBe(token);

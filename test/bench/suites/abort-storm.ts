@@ -1,5 +1,5 @@
 /**
- * Issue 11's abort storm (defect 1, decision 0042): what a storm of caller aborts costs in
+ * An abort storm (decision 0042): what a storm of caller aborts costs in
  * connects, file descriptors and heap, for plain undici beside Outrigger's `request` and `fetch`,
  * in one process. The measuring is `tools/abort-storm.ts`, which also runs on its own.
  */
@@ -16,7 +16,7 @@ const suite: BenchSuite = {
 
 ${calls.toLocaleString('en')} GETs from ${concurrency} callers, each aborted by its caller at a random
 0–${abortMs} ms, against a \`node:http\` server in the same process that answers after a random 0–6 ms
-(issue 11's scenario; the same seeded abort times for every variant, one after another).
+(the same seeded abort times for every variant, one after another).
 Connections opened: accepted by the server during the storm. Peak pending connects: TCP connects
 in progress at once on the client (undici's \`beforeConnect\` minus \`connected\` and
 \`connectError\` diagnostics). Peak open fds: /proc/self/fd, both ends of each connection once

@@ -1,5 +1,5 @@
 /**
- * Issue 4's benchmark: the cost of one pick per balancer at 10, 1,000 and 10,000 endpoints
+ * The balancer benchmark: the cost of one pick per balancer at 10, 1,000 and 10,000 endpoints
  * (target: 10,000 within 1.5× of 10), the bytes a pick allocates, the control-plane rebuild at
  * each size, and the whole load-balancing policy around a no-op call. Pickers are measured as
  * the policy uses them: one reused request object, `now` advancing (so peak-EWMA decays on every

@@ -90,7 +90,7 @@ const suite: BenchSuite = {
   async run() {
     const ctx = CallContext.root();
     const rotate = new EventEmitter();
-    // One shared rotation timer for every opossum breaker, as the issue asks.
+    // One shared rotation timer for every opossum breaker, as a fair peer setup needs.
     const rotation = setInterval(() => rotate.emit('rotate'), 1_000);
     rotation.unref();
 

@@ -1,5 +1,5 @@
 /**
- * Issue 3's benchmark: the per-call cost of a no-op service wrapped by nothing, by each policy
+ * The policy benchmark: the per-call cost of a no-op service wrapped by nothing, by each policy
  * alone, by Outrigger's full default chain, and by the peers (cockatiel's
  * wrap(retry, breaker, timeout, bulkhead), opossum alone, p-retry alone, and a minimal
  * hand-written chain as the floor), in one process, alternating slices. Then heap per call,
@@ -147,7 +147,7 @@ async function inFlightStats(
 
 const suite: BenchSuite = {
   name: 'policies',
-  title: 'Policy overhead (issue 3)',
+  title: 'Policy overhead',
   async run() {
     const v = await variants();
     const results = await compare(v.ops, { ops: 20_000, rounds: 15 });
@@ -211,7 +211,7 @@ const suite: BenchSuite = {
 
     const over = ratio(chainNs, bareNs);
     const vsCockatiel = ratio(chainNs, cockatielNs);
-    return `## Policy overhead around a no-op call (issue 3)
+    return `## Policy overhead around a no-op call
 
 Per call, ns: median (min–max) over 15 alternating slices of 20,000 sequential calls; the last
 column is µs over the bare await. Defaults everywhere (Outrigger: 10 s deadline, 3 attempts

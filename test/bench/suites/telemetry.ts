@@ -1,5 +1,5 @@
 /**
- * What telemetry costs (issue 14): HTTP `request` throughput against raw `undici.request` at
+ * What telemetry costs: HTTP `request` throughput against raw `undici.request` at
  * concurrency 64, and the default chain's per-call cost over a bare call, for telemetry off, on
  * with no SDK (the API's no-op objects), and on with an SDK (always-on sampler, a batch span
  * processor whose exporter drops everything, a meter provider, W3C propagation). One process,

@@ -1,8 +1,8 @@
 /**
- * The abort storm of issue 11: `calls` GETs from `concurrency` callers, each call aborted by its
+ * An abort storm: `calls` GETs from `concurrency` callers, each call aborted by its
  * caller at a random 0–5 ms, against a `node:http` server that answers after a random 0–6 ms,
  * for plain undici `Pool` (with a signal), Outrigger `request` and Outrigger `fetch`, one after
- * another in this process, with the same seeded abort times. As in the issue, the server runs in
+ * another in this process, with the same seeded abort times. As in decision 0042, the server runs in
  * this process too: its event loop is the client's, so when the client floods it with connects
  * they pile up (Node accepts one connection per loop turn), which is what made the defect cost
  * thousands of sockets. A server in another process accepts them at once and hides it.

@@ -1,5 +1,5 @@
 /**
- * Issue 11, defect 1: callers that abort their calls before a connection is up must not make
+ * Callers that abort their calls before a connection is up must not make
  * the client open a connection per aborted call. A storm of calls, each aborted at a random
  * 0–5 ms against a server that answers after 0–6 ms, must keep the connects in progress within
  * a small multiple of the callers' concurrency, and leave nothing held once it is over.

@@ -1,5 +1,5 @@
 /**
- * Issue 11, defect 2: the total deadline covers the whole logical call, body included. A body
+ * The total deadline covers the whole logical call, body included. A body
  * that stalls or trickles past it fails with TIMEOUT near the deadline and the server sees the
  * socket closed; a per-try timeout stops at the response head; a body that ends in time is
  * unaffected; and no deadline timer entry outlives its body (decision 0043).

@@ -1,5 +1,5 @@
 /**
- * Issue 11, defect 5: the deadline header never lands on a header that means something else.
+ * The deadline header never lands on a header that means something else.
  * With `deadlineHeader: 'authorization'` a caller's bearer token used to arrive as `10000`.
  */
 import type { IncomingHttpHeaders } from 'node:http';

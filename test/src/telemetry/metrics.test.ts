@@ -1,5 +1,5 @@
 /**
- * Metrics (issue 14, first part): the protocols' call-duration histograms with the semantic
+ * Metrics: the protocols' call-duration histograms with the semantic
  * conventions' names, units, advised buckets and attributes, and Outrigger's counters moving
  * when their events happen. Providers are injected (`meterProvider`), as an application's tests
  * would; a meter without an SDK behind it records nothing and subscribes to no event.

@@ -1,5 +1,5 @@
 /**
- * Spans for calls and attempts (issue 14, first part): one CLIENT span per logical call with a
+ * Spans for calls and attempts: one CLIENT span per logical call with a
  * child span per attempt, each attempt's outgoing trace headers naming that attempt's span; the
  * semantic-convention attributes; a two-hop chain in one trace; a throwing span processor that
  * fails no call. With the SDK's in-memory exporter, for HTTP and gRPC.

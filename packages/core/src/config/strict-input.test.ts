@@ -14,7 +14,7 @@ function refusal(fn: () => unknown): ConfigInvalidError {
   throw new Error('expected CONFIG_INVALID, but nothing was thrown');
 }
 
-describe('environment values are read strictly (issue 11, defect 6)', () => {
+describe('environment values are read strictly', () => {
   // Each of these read as a valid value before: trimmed, signed, or cut at a control character.
   const integers = [' 100 ', '+100', '100\u0000', '100\r', '\t100', '100.', '0x64', '1_000'];
   for (const raw of integers) {
@@ -71,7 +71,7 @@ describe('environment values are read strictly (issue 11, defect 6)', () => {
   });
 });
 
-describe('service names (issue 11, defect 6)', () => {
+describe('service names', () => {
   const bad: unknown[] = [
     'a/b',
     'a b',

@@ -11,7 +11,7 @@ describe('README settings table', () => {
     expect(withSettingsTable(readme)).toBe(readme);
   });
 
-  it('lists every setting, with the variables the brief requires', () => {
+  it('lists every setting, with every variable the README promises', () => {
     const table = settingsTable();
     for (const def of SETTINGS) expect(table).toContain(`| \`${def.env}\` |`);
     for (const required of [
