@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   type Clock,
@@ -201,7 +202,12 @@ function checkOptions(options: K8sDiscoveryOptions, api: SliceApi | undefined): 
     sliceApi = api;
   } else {
     sliceApi = clientNodeApi(kc!);
-    identity = `${sliceApi.server}\n${kc!.getCurrentUser()?.name ?? ''}`;
+    // Same server and same credentials: the same view of the cluster (RBAC included), so one
+    // watch can serve both.
+    const user = createHash('sha256')
+      .update(JSON.stringify(kc!.getCurrentUser() ?? null))
+      .digest('hex');
+    identity = `${sliceApi.server}\n${user}`;
   }
   return {
     fixed,
