@@ -51,7 +51,7 @@ export async function resolveAddresses(
     try {
       const found = listOf(await resolver.lookup(hostname, { all: true }));
       const wanted = found.filter(
-        (a) =>
+        (a): a is { address: string; family: number } =>
           typeof a?.address === 'string' &&
           isIP(a.address) !== 0 &&
           (family === 'any' || a.family === family),
@@ -110,8 +110,8 @@ export async function resolveService(
   return { endpoints: sorted(endpoints), ttlMs };
 }
 
-/** A resolver's answer as a list; anything else is no records. */
-function listOf<T>(answer: T[] | unknown): T[] {
+/** A resolver's answer as a list (anything else is no records), each entry possibly junk. */
+function listOf<T>(answer: readonly T[]): readonly (T | null | undefined)[] {
   return Array.isArray(answer) ? answer : [];
 }
 
