@@ -11,7 +11,10 @@ describe('breaker() options', () => {
     [{ errorThresholdPercent: 120 }, /errorThresholdPercent=120 .* from 0 to 100/],
     [{ resetTimeoutMs: '5s' }, /resetTimeoutMs="5s" .*milliseconds/],
     [{ rollingWindowMs: 10 }, /rollingWindowMs=10 .* from 100 to/],
-    [{ volumeTreshold: 5 }, /breaker.volumeTreshold is not an option of breaker; did you mean volumeThreshold\?/],
+    [
+      { volumeTreshold: 5 },
+      /breaker.volumeTreshold is not an option of breaker; did you mean volumeThreshold\?/,
+    ],
     [{ clock: {} }, /option breaker.clock=.* a Clock/],
   ])('refuses bad options with CONFIG_INVALID naming them: %o', (options, message) => {
     const error = (() => {

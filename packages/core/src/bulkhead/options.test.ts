@@ -10,7 +10,10 @@ describe('bulkhead() options', () => {
     ],
     [{ maxQueue: -1 }, /bulkhead.maxQueue=-1 .* from 0 to/],
     [{ queueTimeoutMs: 0.5 }, /bulkhead.queueTimeoutMs=0.5 .*milliseconds/],
-    [{ maxConcurent: 4 }, /bulkhead.maxConcurent is not an option of bulkhead; did you mean maxConcurrent\?/],
+    [
+      { maxConcurent: 4 },
+      /bulkhead.maxConcurent is not an option of bulkhead; did you mean maxConcurrent\?/,
+    ],
     [{ events: {} }, /option bulkhead.events=.* an EventBus/],
   ])('refuses bad options with CONFIG_INVALID naming them: %o', (options, message) => {
     expect(() => bulkhead(options as BulkheadPolicyOptions)).toThrow(ConfigInvalidError);

@@ -8,7 +8,10 @@ describe('fallback() options', () => {
     [{ codes: [], value: 1 }, /option fallback.codes="\[\]" /],
     [{ codes: 'CIRCUIT_OPEN', value: 1 }, /option fallback.codes="CIRCUIT_OPEN"/],
     [{ codes: ['CIRCUIT_OPEN'] }, /option fallback.value="unset" .* a fallback value/],
-    [{ codes: ['X'], value: 1, vaule: 2 }, /fallback.vaule is not an option of fallback; did you mean value\?/],
+    [
+      { codes: ['X'], value: 1, vaule: 2 },
+      /fallback.vaule is not an option of fallback; did you mean value\?/,
+    ],
   ])('refuses bad options with CONFIG_INVALID naming them: %o', (options, message) => {
     expect(() => fallback(options as FallbackOptions)).toThrow(ConfigInvalidError);
     expect(() => fallback(options as FallbackOptions)).toThrow(message);
