@@ -1,4 +1,4 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { type handleUnaryCall, Metadata, status } from '@grpc/grpc-js';
 import { currentInbound, OutriggerError, systemClock } from '@outrigger/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -105,7 +105,7 @@ describe('the inbound deadline (issue 17)', () => {
         const call = { getDeadline: () => given, metadata, emit: () => true };
         let runs = 0;
         let seen: number | undefined;
-        const handler = withInboundHandler(
+        const handler = withInboundHandler<handleUnaryCall<unknown, unknown>>(
           () => {
             runs++;
             seen = currentInbound()?.deadline;
