@@ -128,6 +128,23 @@ describe('SliceWatch', () => {
     expect(rec.log).toEqual(['replaced a', 'replaced b']);
   });
 
+  it('an expiry after a watch that delivered changes re-lists at once, even after an earlier one', async () => {
+    const { api, watch } = setup();
+    watch.start();
+    await settle();
+    api.lastList().answer({ items: [], resourceVersion: '10' });
+    await settle();
+    const gone = { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' };
+    api.lastWatch().emit('ERROR', gone);
+    await settle();
+    api.lastList().answer({ items: [], resourceVersion: '20' });
+    await settle();
+    api.lastWatch().emit('ADDED', slice('a', [], { rv: '21' }));
+    api.lastWatch().emit('ERROR', gone);
+    await settle();
+    expect(api.lists).toHaveLength(3);
+  });
+
   it('restarts a chunked list from the first page when its continue token expires', async () => {
     const { api, rec, watch } = setup();
     watch.start();

@@ -84,17 +84,21 @@ export class SliceWatch {
         }
         phase = 'watch';
         const started = this.#s.clock.now();
-        const seen = await this.#watch();
+        const { seen, expired } = await this.#watch();
         if (this.#stopped) return;
-        if (seen === 'expired') {
+        // A watch that brought changes or lasted is a success whatever ended it; one that ended
+        // at once with nothing (or expired at once, again) looks like a server bouncing us.
+        const quick = seen === 0 && this.#s.clock.now() - started < QUICK_END_MS;
+        if (!quick) {
+          quickEnds = 0;
+          this.#failures = 0;
+        }
+        if (expired) {
           // The history the watch needed is gone: list again (at once the first time).
           this.#resourceVersion = undefined;
           quickEnds++;
-        } else if (seen === 0 && this.#s.clock.now() - started < QUICK_END_MS) {
+        } else if (quick) {
           quickEnds++;
-        } else {
-          quickEnds = 0;
-          this.#failures = 0;
         }
         if (quickEnds > 1) await this.#sleep(this.#delay(quickEnds - 1));
       } catch (error) {
@@ -139,8 +143,8 @@ export class SliceWatch {
     this.#resourceVersion = resourceVersion;
   }
 
-  /** Resolves to the number of change events seen, or 'expired' on an ERROR event with 410. */
-  async #watch(): Promise<number | 'expired'> {
+  /** The change events seen, and whether an ERROR event with 410 ended the watch. */
+  async #watch(): Promise<{ seen: number; expired: boolean }> {
     const timeoutSeconds = Math.round(this.#s.watchTimeoutSeconds * (1 + this.#s.random()));
     let seen = 0;
     let outcome: 'expired' | Error | undefined;
@@ -214,7 +218,7 @@ export class SliceWatch {
       if (this.#controller === controller) this.#controller = undefined;
     }
     if (outcome instanceof Error) throw outcome;
-    return outcome ?? seen;
+    return { seen, expired: outcome === 'expired' };
   }
 
   /** One request with an abort on `stop()` and on `requestTimeoutMs`. */
