@@ -483,22 +483,10 @@ describe('HTTP chaos', () => {
     });
     const panicky = client(options('ejected-panic', 50));
     const strict = client(options('ejected-strict', 0));
-    const panics: number[] = [];
-    panicky.events.on('balancer.panic_entered', (e) => panics.push(e.healthy));
-    // Six 500s each: every endpoint fails twice in a row and is ejected.
-    await runCalls(12, 1, () => get(panicky));
+    // Without panic, once every endpoint failed twice in a row there is nowhere to send a call:
+    // NO_ENDPOINTS, at once.
     await runCalls(12, 1, () => get(strict));
-    const balancer = panicky.snapshot().balancer;
-    const ejected = balancer === false ? [] : balancer.endpoints.filter((e) => e.ejected);
-    expect(ejected).toHaveLength(3);
-    expect(panics).toEqual([expect.any(Number)]);
-    failing = false;
-    // In panic, calls still go to the (ejected) instances, which now answer.
-    const hits = fleet.map((b) => b.hits);
-    const inPanic = await runCalls(30, 3, () => get(panicky));
-    expect(failures(inPanic)).toEqual([]);
-    expect(fleet.filter((b, i) => b.hits > hits[i]!).length).toBeGreaterThan(1);
-    // Without panic there is nowhere to send a call: NO_ENDPOINTS, at once.
+    const ejectedAt = performance.now();
     const refused = await outcome(() => get(strict));
     expect(refused.ok).toBe(false);
     if (!refused.ok) {
@@ -506,8 +494,21 @@ describe('HTTP chaos', () => {
       expect((refused.error as Error).message).toMatch(/ejected and panic mode is off/);
     }
     expect(refused.ms).toBeLessThan(100);
+    // With panic: all three ejected, the balancer spreads calls over all of them again.
+    const panics: number[] = [];
+    panicky.events.on('balancer.panic_entered', (e) => panics.push(e.healthy));
+    await runCalls(12, 1, () => get(panicky));
+    const balancer = panicky.snapshot().balancer;
+    const ejected = balancer === false ? [] : balancer.endpoints.filter((e) => e.ejected);
+    expect(ejected).toHaveLength(3);
+    expect(panics).toEqual([expect.any(Number)]);
+    failing = false;
+    const hits = fleet.map((b) => b.hits);
+    const inPanic = await runCalls(30, 3, () => get(panicky));
+    expect(failures(inPanic)).toEqual([]);
+    expect(fleet.filter((b, i) => b.hits > hits[i]!).length).toBeGreaterThan(1);
     // Once the ejections run out, the instances are back.
-    await sleep(450);
+    await sleep(Math.max(0, ejectedAt + 450 - performance.now()));
     const back = await runCalls(12, 3, () => get(strict));
     expect(failures(back)).toEqual([]);
     expectUnaffected(await n.stop());
@@ -627,7 +628,9 @@ describe('HTTP chaos', () => {
     lateAfterAbort.sort((a, b) => a - b);
     expect(lateAfterAbort[Math.floor(lateAfterAbort.length * 0.99)]).toBeLessThan(100);
     expect(await get(c)).toBe('200 ok');
-    expectUnaffected(await n.stop(), 2_000);
+    // The storm keeps this one event loop saturated, neighbour included: what must hold is that
+    // none of its calls failed and none was held for long.
+    expectUnaffected(await n.stop(), 5_000);
     await expectClean(before);
   }, 30_000);
 });

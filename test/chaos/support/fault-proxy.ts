@@ -35,6 +35,11 @@ export interface FaultProxy {
   readonly accepted: number;
   /** Connections the proxy broke (reset, or closed after a response). */
   readonly broken: number;
+  /**
+   * The instance dies as a SIGKILLed process does, seen from the client: every connection
+   * reset, the port refusing from then on.
+   */
+  kill(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -199,11 +204,17 @@ export async function faultProxy(
     get broken() {
       return state.broken;
     },
+    kill: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.resetAndDestroy();
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
         for (const s of sockets) s.destroy();
+        if (!server.listening) return resolve();
         server.close(() => resolve());
       }),
   };
