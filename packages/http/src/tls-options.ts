@@ -1,3 +1,7 @@
+/**
+ * The `tls` option, checked once at creation. Past ~200 lines because its two forms (PEM values
+ * and files) share one key list and exclude each other, which is clearest checked in one place.
+ */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { ConfigInvalidError, closest, readTlsFiles } from '@outrigger/core';
 import type { TlsOptions } from './options.js';

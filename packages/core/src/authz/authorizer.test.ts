@@ -34,7 +34,7 @@ describe('Authorizer', () => {
     expect(deny.decide(1, [], () => '/a.B/D')).toBe(false);
     expect(seen).toEqual([
       'denied default default /a.B/C',
-      'allowed default allowed /a.B/C',
+      'allowed default default /a.B/C',
       'denied rules[1] no-identity /a.B/D',
     ]);
   });

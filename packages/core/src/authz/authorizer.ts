@@ -124,15 +124,21 @@ export class Authorizer {
    */
   decide(ruleIndex: number, identities: readonly string[], target: () => string): boolean {
     let reason: AuthzDecisionEvent['reason'];
-    if (ruleIndex < 0) reason = this.#defaultAllow ? 'allowed' : 'default';
-    else if (identities.length === 0) reason = 'no-identity';
-    else {
+    let allowed: boolean;
+    if (ruleIndex < 0) {
+      reason = 'default';
+      allowed = this.#defaultAllow;
+    } else if (identities.length === 0) {
+      reason = 'no-identity';
+      allowed = false;
+    } else {
       const allow = this.#allow[ruleIndex]!;
-      reason = identities.some((id) => allow.some((m) => m(id))) ? 'allowed' : 'not-listed';
+      allowed = identities.some((id) => allow.some((m) => m(id)));
+      reason = allowed ? 'allowed' : 'not-listed';
     }
     const rule = ruleIndex < 0 ? 'default' : this.#names[ruleIndex]!;
-    this.report(reason === 'allowed', rule, reason, identities, target);
-    return reason === 'allowed';
+    this.report(allowed, rule, reason, identities, target);
+    return allowed;
   }
 
   /** Reports a decision taken before any rule (a non-canonical path). */

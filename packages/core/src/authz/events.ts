@@ -9,7 +9,8 @@ export interface AuthzDecisionEvent {
   readonly identities: readonly string[];
   /**
    * `allowed`: listed by the rule; `not-listed`: a rule matched but does not list the caller;
-   * `no-identity`: no verified client certificate; `default`: no rule matched;
+   * `no-identity`: no verified client certificate; `default`: no rule matched (the decision is
+   * the `default` option's);
    * `non-canonical-path`: an HTTP path with dot segments or encoded slashes, refused before any
    * rule is tried (a router could resolve it differently from the rule).
    */
