@@ -28,7 +28,11 @@ if (parsed.kind === 'help') {
   const tracing = options.trace === null ? undefined : startTracing(options.trace);
   // With --json, stdout carries only the JSON; what a person watches goes to stderr.
   const screen = options.json ? process.stderr : process.stdout;
-  const run = await runDemo(options, createLiveView(screen));
+  const run = await runDemo(options, createLiveView(screen)).catch((error: unknown) => {
+    // A bad OUTRIGGER_PAYMENTS_* variable is the likely cause: its message names it.
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
   const result = figures(run);
   const chart = resolve(outDir, 'demo-report.svg');
   writeFileSync(chart, chartSvg(result));

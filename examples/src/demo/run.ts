@@ -6,7 +6,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ClientSnapshot } from '@outrigger/core';
-import { createHttpClient } from '@outrigger/http';
+import { createHttpClient, type HttpClient } from '@outrigger/http';
 import { type Instance, startInstances, startInstancesInWorker } from './backends.js';
 import type { DemoOptions } from './flags.js';
 import { InFlightCap, openLoop } from './open-loop.js';
@@ -90,20 +90,27 @@ export async function runDemo(
   const addresses = instances.map((i) => i.address);
   const byOrigin = new Map(addresses.map((a) => [`http://${a}`, a]));
 
-  const plain = createPlainClient(addresses, options.callTimeoutMs);
   // Outrigger's defaults, with the one deadline both clients share and the incident-scale
-  // time constants compressed as the view says (scenario.ts explains why).
-  const outrigger = createHttpClient({
-    service: 'payments',
-    discovery: addresses,
-    timeout: { totalMs: options.callTimeoutMs },
-    retry: { budget: { ttlMs: squeeze.budgetTtlMs } },
-    breaker: squeeze.breaker,
-    outlierDetection: {
-      baseEjectionMs: squeeze.baseEjectionMs,
-      maxEjectionMs: squeeze.maxEjectionMs,
-    },
-  });
+  // time constants compressed as the view says (scenario.ts explains why). A bad
+  // OUTRIGGER_PAYMENTS_* variable throws here: the instances must not outlive it.
+  let outrigger: HttpClient;
+  try {
+    outrigger = createHttpClient({
+      service: 'payments',
+      discovery: addresses,
+      timeout: { totalMs: options.callTimeoutMs },
+      retry: { budget: { ttlMs: squeeze.budgetTtlMs } },
+      breaker: squeeze.breaker,
+      outlierDetection: {
+        baseEjectionMs: squeeze.baseEjectionMs,
+        maxEjectionMs: squeeze.maxEjectionMs,
+      },
+    });
+  } catch (error) {
+    await closeInstances();
+    throw error;
+  }
+  const plain = createPlainClient(addresses, options.callTimeoutMs);
 
   const recorder = new Recorder(plan.length);
   const events: RunEvent[] = [];
