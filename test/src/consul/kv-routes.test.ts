@@ -2,7 +2,7 @@ import { consulDiscovery, watchConsulRoutes } from '@outrigger/discovery-consul'
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Backend, backend, trackedClients } from '../http/servers.js';
 import { ConsulDouble } from './support/consul-double.js';
-import { traffic, until } from './support/traffic.js';
+import { meanCallMs, traffic, until } from './support/traffic.js';
 
 const client = trackedClients();
 let double: ConsulDouble;
@@ -109,8 +109,8 @@ describe('routes from a Consul KV key', () => {
       latencies.push(to.firstHitAfter(changedAt)! - changedAt);
       expect(applied.length).toBe(count + 1);
       appliedIn.push(appliedAt.at(-1)! - changedAt);
-      // And the old side stops getting new calls.
-      await new Promise((r) => setTimeout(r, 100));
+      // And the old side stops getting new calls (once the calls already picked have landed).
+      await new Promise((r) => setTimeout(r, 100 + 4 * meanCallMs(load.result)));
       const fromHits = from.hits;
       await new Promise((r) => setTimeout(r, 100));
       expect(from.hits).toBe(fromHits);
@@ -119,19 +119,19 @@ describe('routes from a Consul KV key', () => {
     if (process.env.CONSUL_TEST_REPORT) {
       const f = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
       console.info(
-        `KV write → applied (ms) ${f(appliedIn)}; → first call on the new side (ms) ${f(latencies)}`,
+        `KV write → applied (ms) ${f(appliedIn)}; → first call on the new side (ms) ${f(latencies)}; mean call ${meanCallMs(load.result).toFixed(1)} ms`,
       );
     }
     expect(result.failed).toBe(0);
-    // The table is in force within 100 ms (2-20 ms on a quiet machine); the first call follows at the next pick
-    // (100 ms at the median, held to 250 ms at worst on this shared 2-core machine).
-    // All but one within 100 ms and none past 250 ms: one sample may land on a stalled event
-    // loop (this suite shares two cores with others; load averages above 9 were seen).
-    expect(appliedIn.filter((ms) => ms < 100).length).toBeGreaterThanOrEqual(4);
-    expect(Math.max(...appliedIn)).toBeLessThan(250);
+    // Within 100 ms of the write, plus two mean call times of slack (the reasoning is the one in
+    // discovery.test.ts: calls in progress hold the workers, and a loaded machine slows all):
+    // the table applied (2-20 ms on a quiet machine), then the first call on the new side.
+    const slack = 2 * meanCallMs(result);
+    expect(appliedIn.filter((ms) => ms < 100 + slack).length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...appliedIn)).toBeLessThan(250 + slack);
     const sorted = [...latencies].sort((a, b) => a - b);
-    expect(sorted[2]).toBeLessThan(100);
-    expect(sorted.at(-1)).toBeLessThan(250);
+    expect(sorted[2]).toBeLessThan(100 + slack);
+    expect(sorted.at(-1)).toBeLessThan(250 + slack);
   });
 
   it('a malformed value is refused and reported, and the last routes stay in force', async () => {

@@ -5,6 +5,14 @@ export interface TrafficResult {
   ok: number;
   failed: number;
   errors: unknown[];
+  /** Summed duration of finished calls, ms: with ok + failed, the mean call time. */
+  totalMs: number;
+}
+
+/** Mean duration of the calls finished so far, ms: how loaded the machine is, as calls feel it. */
+export function meanCallMs(result: TrafficResult): number {
+  const n = result.ok + result.failed;
+  return n === 0 ? 0 : result.totalMs / n;
 }
 
 /**
@@ -15,11 +23,12 @@ export function traffic(
   client: HttpClient,
   options: { concurrency?: number; maxMs?: number; path?: string } = {},
 ): { stop(): Promise<TrafficResult>; result: TrafficResult } {
-  const result: TrafficResult = { ok: 0, failed: 0, errors: [] };
+  const result: TrafficResult = { ok: 0, failed: 0, errors: [], totalMs: 0 };
   const until = performance.now() + (options.maxMs ?? 20_000);
   let stopped = false;
   const worker = async () => {
     while (!stopped && performance.now() < until) {
+      const started = performance.now();
       try {
         const res = await client.fetch(options.path ?? '/');
         await res.arrayBuffer();
@@ -32,6 +41,7 @@ export function traffic(
         result.failed++;
         result.errors.push(error);
       }
+      result.totalMs += performance.now() - started;
     }
   };
   const workers = Array.from({ length: options.concurrency ?? 4 }, () => worker());
