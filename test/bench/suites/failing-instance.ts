@@ -9,12 +9,14 @@ import { fmt, type Stats, stats } from '../lib/stats.js';
 import type { BenchSuite } from '../lib/suite.js';
 import type { Behaviour } from './comparisons/instances.js';
 import { startInstances } from './comparisons/instances.js';
+import { formatReasons, sumReasons } from './comparisons/open-loop.js';
 import {
   type ClientFactory,
   GROUP,
   type GroupResult,
   outriggerClient,
   parallelRound,
+  stallNote,
 } from './comparisons/parallel.js';
 import { cockatielClient, plainClient } from './comparisons/peers.js';
 import { versionsLine } from './comparisons/versions.js';
@@ -67,7 +69,8 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     `${DURATION_MS / 1_000} s, the clients side by side (each on its own four instances), ${ROUNDS} rounds, each with`,
     'fresh clients that meet the failing instance from their first call. A call succeeds when it',
     'ends in a 200. Success rate: median (min–max) over rounds, and over all calls; attempts per',
-    'call are the requests the instances received over the calls made.',
+    'call are the requests the instances received over the calls made; p99 and max are latencies',
+    "(median over rounds) — the peers set no deadline, Outrigger's default is 10 s.",
     '',
     '- plain: four undici `Pool`s taken in turn, no retry.',
     '- cockatiel: `wrap(retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),',
@@ -77,8 +80,8 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     '  outlier detection, breaker).',
     `- Versions: ${versionsLine(['undici', 'cockatiel'])}`,
     '',
-    '| client | success %, per round | success %, all calls | failed calls | attempts per call |',
-    '|---|---|---|---|---|',
+    '| client | success %, per round | success %, all calls | failed calls | attempts per call | p99 ms | max ms | failures by reason |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   const rates: Record<string, Stats> = {};
   for (const name of Object.keys(FACTORIES)) {
@@ -90,7 +93,7 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
       `| ${name} | ${fmt(rates[name]!, 3)} | ${((100 * ok) / calls).toFixed(3)} | ${calls - ok} of ${calls} | ${fmt(
         stats(rs.map((r) => r.attemptsPerCall)),
         3,
-      )} |`,
+      )} | ${fmt(stats(rs.map((r) => r.result.p99)), 1)} | ${fmt(stats(rs.map((r) => r.result.max)), 0)} | ${formatReasons(sumReasons(rs.map((r) => r.result)))} |`,
     );
   }
   const ours = rates[OURS]!;
@@ -101,6 +104,8 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     '| measure | value | target | met |',
     '|---|---|---|---|',
     `| Outrigger success rate (%) | ${fmt(ours, 3)} | >= ${TARGET} | ${ours.median >= TARGET ? 'met' : 'not met'} |`,
+    '',
+    stallNote(rounds),
   );
   return lines.join('\n');
 }

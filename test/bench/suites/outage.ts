@@ -8,12 +8,14 @@
 import { fmt, type Stats, stats } from '../lib/stats.js';
 import type { BenchSuite } from '../lib/suite.js';
 import { type Behaviour, startInstances } from './comparisons/instances.js';
+import { formatReasons, sumReasons } from './comparisons/open-loop.js';
 import {
   type ClientFactory,
   GROUP,
   type GroupResult,
   outriggerClient,
   parallelRound,
+  stallNote,
 } from './comparisons/parallel.js';
 import { cockatielClient, cockatielRetryClient, pRetryClient } from './comparisons/peers.js';
 import { versionsLine } from './comparisons/versions.js';
@@ -86,8 +88,8 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     `(tending to 1.2 + 10/R = ${(1.2 + 10 / RATE).toFixed(2)} as the outage goes on). With the default breaker, once it opens`,
     'nothing is sent for 10 s but a probe.',
     '',
-    '| client | attempts per call | calls succeeded |',
-    '|---|---|---|',
+    '| client | attempts per call | calls succeeded | failures by reason |',
+    '|---|---|---|---|',
   ];
   const attempts: Record<string, Stats> = {};
   for (const name of Object.keys(FACTORIES)) {
@@ -95,7 +97,9 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     attempts[name] = stats(rs.map((r) => r.attemptsPerCall));
     const ok = rs.reduce((a, r) => a + r.result.ok, 0);
     const calls = rs.reduce((a, r) => a + r.result.calls, 0);
-    lines.push(`| ${name} | ${fmt(attempts[name]!, 3)} | ${ok} of ${calls} |`);
+    lines.push(
+      `| ${name} | ${fmt(attempts[name]!, 3)} | ${ok} of ${calls} | ${formatReasons(sumReasons(rs.map((r) => r.result)))} |`,
+    );
   }
   const ours = attempts[OURS]!;
   const alone = attempts[BUDGET_ONLY]!;
@@ -107,6 +111,8 @@ function report(rounds: ReadonlyArray<Record<string, GroupResult>>): string {
     '|---|---|---|---|',
     `| Outrigger attempts per call, defaults | ${fmt(ours, 3)} | <= ${TARGET} | ${ours.median <= TARGET ? 'met' : 'not met'} |`,
     `| Outrigger attempts per call, breaker off | ${fmt(alone, 3)} | (informative) | — |`,
+    '',
+    stallNote(rounds),
   );
   return lines.join('\n');
 }

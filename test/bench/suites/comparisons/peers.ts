@@ -22,8 +22,10 @@ export interface BenchClient {
 }
 
 export class StatusError extends Error {
-  constructor(readonly statusCode: number) {
+  readonly statusCode: number;
+  constructor(statusCode: number) {
     super(`status ${statusCode}`);
+    this.statusCode = statusCode;
   }
 }
 
@@ -41,11 +43,8 @@ export function roundRobinPools(addresses: readonly string[]) {
   return { once, close: () => Promise.all(pools.map((p) => p.close())).then(() => undefined) };
 }
 
-const settle = (p: Promise<unknown>): Promise<boolean> =>
-  p.then(
-    () => true,
-    () => false,
-  );
+/** Success once the promise resolves; a rejection is the failure's reason, tallied by the load loop. */
+const settle = (p: Promise<unknown>): Promise<boolean> => p.then(() => true);
 
 /** No retry: a failed request is a failed call. */
 export function plainClient(addresses: readonly string[]): BenchClient {
