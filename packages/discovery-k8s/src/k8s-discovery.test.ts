@@ -247,6 +247,9 @@ describe('k8sDiscovery', () => {
       [{ service: 'Not A Name' }, /k8sDiscovery service="Not A Name" is not valid/],
       [{ moveGraceMs: -1 }, /moveGraceMs=-1/],
       [{ watchTimeoutSeconds: 1.5 }, /watchTimeoutSeconds=1.5/],
+      [{ namespaceFile: 42 }, /k8sDiscovery namespaceFile=42 is not valid: expected a file path/],
+      [{ requestTimeoutMs: 0 }, /requestTimeoutMs=0/],
+      [{ pageSize: 20_000 }, /pageSize=20000/],
     ];
     for (const [options, message] of cases) {
       expect(() => k8sDiscoveryOver(api, options as never)).toThrow(message);

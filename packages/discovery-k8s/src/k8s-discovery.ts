@@ -177,6 +177,12 @@ function checkOptions(options: K8sDiscoveryOptions, api: SliceApi | undefined): 
     bad('random', typeof options.random, 'a function returning a number in [0, 1)');
   }
   const port = options.port === undefined ? undefined : checkPort(options.port, 'port');
+  if (options.namespaceFile !== undefined && typeof options.namespaceFile !== 'string') {
+    bad('namespaceFile', options.namespaceFile, 'a file path');
+  }
+  if (options.clock !== undefined && typeof options.clock?.setTimeout !== 'function') {
+    bad('clock', typeof options.clock, 'a Clock (now, setTimeout, clearTimeout)');
+  }
   const kc = api ? options.kubeConfig : loadKubeConfig(options);
   const namespace =
     options.namespace !== undefined
