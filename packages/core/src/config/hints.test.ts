@@ -124,3 +124,18 @@ describe('nearestName', () => {
     expect(nearestName('tl', ['zone', 'env'])).toBeUndefined();
   });
 });
+
+describe('a section switch given a number in the environment', () => {
+  it("names the section's main variable in the same scope", () => {
+    expect(refusal({}, { OUTRIGGER_PAYMENTS_TIMEOUT: '2000' }).message).toBe(
+      'OUTRIGGER_PAYMENTS_TIMEOUT="2000" is not valid: expected on or off (also true/false, 1/0, ' +
+        'yes/no). TIMEOUT switches timeout on or off; for its value set OUTRIGGER_PAYMENTS_TIMEOUT_MS=2000',
+    );
+    expect(refusal({}, { OUTRIGGER_DEFAULT_RETRY: '5' }).message).toMatch(
+      /for its value set OUTRIGGER_DEFAULT_RETRY_MAX_ATTEMPTS=5$/,
+    );
+    expect(refusal({}, { OUTRIGGER_PAYMENTS_BREAKER: 'maybe' }).message).not.toContain(
+      'for its value',
+    );
+  });
+});

@@ -3,6 +3,7 @@ import { DEFAULT_SCOPE, variableName } from './env.js';
 import { checkEnvText, INVALID } from './env-text.js';
 import type { ClientOptions } from './options.js';
 import type { SettingDef } from './setting.js';
+import { SETTINGS } from './settings.js';
 
 export type SettingSource =
   | { readonly kind: 'default' }
@@ -38,7 +39,10 @@ export function resolveSetting(
     const parsed = unclean === undefined ? def.parseEnv(raw as string) : INVALID;
     if (parsed === INVALID) {
       const hint =
-        unclean ?? def.hint?.(raw, 'env') ?? (def.envForm && `Write it as ${def.envForm}`);
+        unclean ??
+        def.hint?.(raw, 'env') ??
+        switchHint(def, variable, raw) ??
+        (def.envForm && `Write it as ${def.envForm}`);
       throw new ConfigInvalidError({
         setting: variable,
         value: typeof raw === 'object' && raw !== null ? '(an object)' : raw,
@@ -93,4 +97,16 @@ function listText(list: unknown[]): string {
   } catch {
     return `[${list.map((item) => typeof item).join(', ')}]`;
   }
+}
+
+/**
+ * A section's on/off variable given a number (`..._TIMEOUT=2000`) was meant for the section's
+ * main setting, the first it declares: name that variable, in the same scope.
+ */
+function switchHint(def: SettingDef, variable: string, raw: unknown): string | undefined {
+  if (def.path.length !== 1 || def.section === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\d+(?:\.\d+)?$/.test(raw)) return undefined;
+  const main = SETTINGS.find((d) => d.path.length === 2 && d.path[0] === def.path[0]);
+  if (main === undefined || !variable.endsWith(def.env)) return undefined;
+  return `${def.env} switches ${def.path[0]} on or off; for its value set ${variable.slice(0, -def.env.length)}${main.env}=${raw}`;
 }
