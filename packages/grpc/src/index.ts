@@ -24,6 +24,7 @@ export {
   withInboundHandler,
   withInboundService,
 } from './server.js';
+export { type ServerCredentialsFileOptions, serverCredentialsFromFiles } from './server-tls.js';
 export { isServiceError, toServiceError } from './service-error.js';
 export { GrpcStatus, grpcStatusFor } from './status.js';
 export type { GrpcTlsOptions } from './tls-files.js';

@@ -29,4 +29,5 @@ export {
 export type { HeadersLike } from './outbound.js';
 export type { RequestOptions, ResponseData } from './request.js';
 export { type InboundOptions, inboundMiddleware, runInbound, withInbound } from './server.js';
+export { type ServerTlsFiles, type ServerTlsOptions, serverTlsFromFiles } from './server-tls.js';
 export { BodyReplayError } from './transport.js';

@@ -1,6 +1,11 @@
 import './events.js';
 
 export {
+  checkTlsFileOptions,
+  DEFAULT_TLS_RELOAD_MS,
+  type TlsFileOptions,
+} from './file-options.js';
+export {
   MAX_TLS_FILE_BYTES,
   readTlsFiles,
   TlsFileSource,
