@@ -84,6 +84,17 @@ describe('endpointsFromHealth', () => {
     expect(endpointsFromHealth([e], { taggedAddress: 'other' })[0]?.host).toBe('10.1.0.1');
   });
 
+  it('leaves out instances nothing can dial (no address, port 0, a space in the host) and repeated ids', () => {
+    const entries = [
+      entry('n1', 'ok', ['passing'], { Address: '10.0.0.9' }),
+      entry('n1', 'ok', ['passing'], { Address: '10.0.0.9' }),
+      entry('n2', 'zero', ['passing'], { Port: 0 }),
+      entry('n3', 'spaced', ['passing'], { Address: '10.0.0.3 ' }),
+      { ...entry('n4', 'nowhere', ['passing']), Node: { Node: 'n4', Address: '' } },
+    ];
+    expect(endpointsFromHealth(entries).map((e) => e.id)).toEqual(['n1/ok']);
+  });
+
   it('reads the zone from the configured meta key', () => {
     const e = entry('n1', 'a', ['passing'], { Meta: { az: 'us-east-1b' } });
     expect(endpointsFromHealth([e], { zoneMetaKey: 'az' })[0]?.zone).toBe('us-east-1b');
@@ -107,5 +118,18 @@ describe('parseHealthBody', () => {
     expect(() => parseHealthBody('[{"Node":')).toThrow(/not JSON/);
     expect(() => parseHealthBody('{"a":1}')).toThrow(/not a JSON array/);
     expect(() => parseHealthBody('[{"Node":{"Node":"n"},"Service":{}}]')).toThrow(/entry 0/);
+    const bad = (service: string) =>
+      `[{"Node":{"Node":"n","Address":"a"},"Service":{"ID":"x","Port":1,${service}}}]`;
+    expect(() => parseHealthBody(bad('"Meta":{"version":2}'))).toThrow(
+      'entry 0: Service.Meta.version is not a string',
+    );
+    expect(() => parseHealthBody(bad('"Tags":["a",1]'))).toThrow(
+      /Service.Tags is not a list of strings/,
+    );
+    expect(() => parseHealthBody(bad('"Weights":{"Passing":"3"}'))).toThrow(/Weights.Passing/);
+    expect(() => parseHealthBody(bad('"TaggedAddresses":{"wan":"x"}'))).toThrow(
+      /TaggedAddresses.wan/,
+    );
+    expect(parseHealthBody(bad('"Meta":null,"Tags":null'))).toHaveLength(1);
   });
 });

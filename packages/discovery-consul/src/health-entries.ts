@@ -1,5 +1,7 @@
 import { type Endpoint, endpoint } from '@outrigger/core';
 
+export { parseHealthBody } from './health-body.js';
+
 export type ConsulCheckStatus = 'passing' | 'warning' | 'critical' | 'maintenance';
 
 /** The part of one `/v1/health/service/:name` entry that discovery reads (Consul's documented shape). */
@@ -36,6 +38,9 @@ export interface MappingOptions {
   zoneMetaKey: string;
 }
 
+/** Something to dial: no spaces or control characters, not empty. */
+const DIALABLE_HOST = /^[^\s\u0000-\u001f]+$/;
+
 const DEFAULTS: MappingOptions = {
   includeWarning: false,
   taggedAddress: undefined,
@@ -57,29 +62,29 @@ export function endpointsFromHealth(
 ): Endpoint[] {
   const o = { ...DEFAULTS, ...options };
   const out: Endpoint[] = [];
+  const ids = new Set<string>();
   for (const entry of entries) {
     const status = aggregateStatus(entry.Checks);
     if (status === 'critical' || status === 'maintenance') continue;
     if (status === 'warning' && !o.includeWarning) continue;
     const weights = entry.Service.Weights;
     const weight = (status === 'warning' ? weights?.Warning : weights?.Passing) ?? 1;
-    if (!(weight > 0)) continue;
+    // Registered, but nothing a transport can dial or a balancer can weigh: left out, so one bad
+    // registration does not blind the watch to the rest.
+    if (!(Number.isFinite(weight) && weight > 0)) continue;
+    const { host, port } = addressOf(entry, o.taggedAddress);
+    if (!DIALABLE_HOST.test(host) || !Number.isInteger(port) || port < 1 || port > 65_535) continue;
+    const id = `${entry.Node.Node}/${entry.Service.ID}`;
+    if (ids.has(id)) continue;
+    ids.add(id);
     const meta = entry.Service.Meta ?? {};
     const metadata: Record<string, string> = { ...meta, 'consul.node': entry.Node.Node };
     if (entry.Node.Datacenter) metadata['consul.datacenter'] = entry.Node.Datacenter;
     const tags = entry.Service.Tags ?? [];
     if (tags.length > 0) metadata['consul.tags'] = tags.join(',');
     for (const tag of tags) metadata[`tag:${tag}`] = 'true';
-    const { host, port } = addressOf(entry, o.taggedAddress);
     out.push(
-      endpoint({
-        id: `${entry.Node.Node}/${entry.Service.ID}`,
-        host,
-        port,
-        weight,
-        zone: meta[o.zoneMetaKey] || undefined,
-        metadata,
-      }),
+      endpoint({ id, host, port, weight, zone: meta[o.zoneMetaKey] || undefined, metadata }),
     );
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -101,37 +106,10 @@ function addressOf(entry: ConsulHealthEntry, tagged: string | undefined) {
   const { Service, Node } = entry;
   if (tagged) {
     const own = Service.TaggedAddresses?.[tagged];
-    const ownHost = own?.Address ?? own?.address;
-    if (ownHost) return { host: ownHost, port: own?.Port ?? own?.port ?? Service.Port };
+    const ownHost = own?.Address || own?.address;
+    if (ownHost) return { host: ownHost, port: own?.Port || own?.port || Service.Port };
     const node = Node.TaggedAddresses?.[tagged];
     if (node) return { host: node, port: Service.Port };
   }
   return { host: Service.Address || Node.Address, port: Service.Port };
-}
-
-/** A body that is not a list of entries: a clear error beats a `TypeError` deep in mapping. */
-export function parseHealthBody(text: string): ConsulHealthEntry[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the body is not JSON (${(error as Error).message}; ${text.length} bytes)`);
-  }
-  if (!Array.isArray(parsed)) throw new Error('the body is not a JSON array of health entries');
-  parsed.forEach((entry: unknown, i) => {
-    const e = entry as Partial<ConsulHealthEntry> | null;
-    const ok =
-      typeof e === 'object' &&
-      e !== null &&
-      typeof e.Node?.Node === 'string' &&
-      typeof e.Node.Address === 'string' &&
-      typeof e.Service?.ID === 'string' &&
-      typeof e.Service.Port === 'number' &&
-      Number.isInteger(e.Service.Port) &&
-      e.Service.Port > 0 &&
-      e.Service.Port < 65_536 &&
-      (e.Service.Address === undefined || typeof e.Service.Address === 'string');
-    if (!ok) throw new Error(`entry ${i} lacks Node.Node/Address or Service.ID/Port`);
-  });
-  return parsed as ConsulHealthEntry[];
 }
