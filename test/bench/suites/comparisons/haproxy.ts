@@ -86,9 +86,17 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   });
   live.add(child);
   if (started++ === 0) {
-    process.once('exit', () => {
+    const killAll = () => {
       for (const c of live) c.kill('SIGKILL');
-    });
+    };
+    process.once('exit', killAll);
+    // A bench stopped by a signal emits no 'exit': kill HAProxy, then die of the same signal.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        killAll();
+        process.kill(process.pid, signal);
+      });
+    }
   }
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {

@@ -40,7 +40,9 @@ export function roundRobinPools(addresses: readonly string[]) {
     await res.body.text();
     if (res.statusCode >= 500) throw new StatusError(res.statusCode);
   };
-  return { once, close: () => Promise.all(pools.map((p) => p.close())).then(() => undefined) };
+  // destroy, not close: close waits for requests still out, and a round that ended with some
+  // (counted as unfinished) must not wait on them.
+  return { once, close: () => Promise.all(pools.map((p) => p.destroy())).then(() => undefined) };
 }
 
 /** Success once the promise resolves; a rejection is the failure's reason, tallied by the load loop. */
