@@ -56,7 +56,8 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
     undefined,
     [],
     {},
-    // NULLPROTO Object.create(null) as unknown,
+    Object.create(null) as unknown,
+    { toString: 'not a function' },
     Symbol('junk'),
     10n,
     () => 1,
@@ -69,7 +70,7 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 12 }),
   fc.anything({
     maxDepth: 2,
-    withNullPrototype: false, // NULLPROTO
+    withNullPrototype: true,
     withBigInt: true,
     withBoxedValues: true,
     withDate: true,
@@ -217,7 +218,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
         fc.string({ maxLength: 30 }).map((s) => `OUTRIGGER_${s}`),
       ),
       junk,
-      { maxKeys: 3, noNullPrototype: true /* NULLPROTO */ },
+      { maxKeys: 3 },
     );
     await fc.assert(
       fc.asyncProperty(env, async (vars) => {
@@ -239,14 +240,8 @@ describe('option objects: the options that are not settings (issue 17)', () => {
     const sectionNames = [...new Set(SETTINGS.map((s) => s.path[0]!))];
     const tree = fc.dictionary(
       fc.oneof(fc.constantFrom(...sectionNames), fc.string({ maxLength: 8 })),
-      fc.oneof(
-        junk,
-        fc.dictionary(fc.string({ maxLength: 10 }), junk, {
-          maxKeys: 3,
-          noNullPrototype: true /* NULLPROTO */,
-        }),
-      ),
-      { maxKeys: 4, noNullPrototype: true /* NULLPROTO */ },
+      fc.oneof(junk, fc.dictionary(fc.string({ maxLength: 10 }), junk, { maxKeys: 3 })),
+      { maxKeys: 4 },
     );
     await fc.assert(
       fc.asyncProperty(tree, async (options) => {
@@ -311,6 +306,23 @@ describe('counterexamples the option properties found', () => {
 
   it('refuses a discovery object with a null prototype, naming the option (was a TypeError from String())', async () => {
     const error = await refusal({ service: SERVICE, env: {}, discovery: Object.create(null) });
+    expect(error.message).toContain('discovery');
+  });
+
+  it('refuses a value whose String() throws, naming the option (was a TypeError making the message)', async () => {
+    for (const value of [Object.create(null), { toString: 'not a function' }]) {
+      const error = await refusal({
+        service: SERVICE,
+        env: {},
+        discovery: ENDPOINTS,
+        discoveryInitialWaitMs: value,
+      });
+      expect(error.message).toContain('discoveryInitialWaitMs');
+    }
+  });
+
+  it('refuses an endpoint list holding a BigInt beside a fixable entry (was a TypeError writing the hint)', async () => {
+    const error = await refusal({ service: SERVICE, env: {}, discovery: ['0', 0n] });
     expect(error.message).toContain('discovery');
   });
 });

@@ -173,7 +173,8 @@ function hostPortFix(entry: string): { fixed: string; how: string } | undefined 
 function hostPortHint(value: unknown, from: 'env' | 'code'): string | undefined {
   const asText = typeof value === 'string';
   const entries = asText ? value.split(',').map((s) => s.trim()) : value;
-  if (!Array.isArray(entries)) return undefined;
+  // The hint writes the list back out; one holding a non-string (a BigInt) cannot be.
+  if (!Array.isArray(entries) || !entries.every((e) => typeof e === 'string')) return undefined;
   const hows: string[] = [];
   const fixed = entries.map((entry: unknown) => {
     if (typeof entry !== 'string' || isHostPort(entry)) return entry;

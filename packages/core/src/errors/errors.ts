@@ -272,12 +272,18 @@ export function isOutriggerError(value: unknown, code?: ErrorCode): value is Out
 /** A value as a message shows it: strings quoted, arrays and plain objects as JSON. */
 function shownValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value) || Object.getPrototypeOf(value ?? 0) === Object.prototype) {
+  const proto = Object.getPrototypeOf(value ?? 0);
+  if (Array.isArray(value) || proto === Object.prototype || proto === null) {
     try {
       return JSON.stringify(value);
     } catch {
-      return String(value);
+      // A BigInt or a cycle inside: shown as below.
     }
   }
-  return String(value);
+  try {
+    return String(value);
+  } catch {
+    // No usable toString (a null prototype, or a JSON key "toString"): the message must still be made.
+    return Object.prototype.toString.call(value);
+  }
 }

@@ -251,6 +251,11 @@ describe('counterexamples the route properties found', () => {
     expect(() => compileRoutes([{ match: { path: null } }])).toThrow(/routes\[0\]\.match\.path/);
   });
 
+  it('compiles match.headers null as no header conditions (was a TypeError making the snapshot copy)', () => {
+    const [route] = compileRoutes([{ match: { headers: null } }]);
+    expect(route!.data.match).toEqual({});
+  });
+
   it('refuses a condition JSON cannot show, naming it (was a TypeError from JSON.stringify)', () => {
     const routes = [{ match: { headers: { 'x-version': { exact: { n: 0n } } } } }];
     expect(() => compileRoutes(routes)).toThrow(/routes\[0\]\.match\.headers\.x-version/);

@@ -52,7 +52,8 @@ function matchData(match: RouteMatch): RouteMatchData {
   if (match.method !== undefined)
     data.method = typeof match.method === 'string' ? match.method : [...match.method];
   if (match.path !== undefined) data.path = { ...match.path };
-  if (match.headers !== undefined) {
+  // null is what JSON writes for "none", and the matcher reads it so: no header conditions.
+  if (match.headers != null) {
     data.headers = Object.fromEntries(
       Object.entries(match.headers).map(([name, test]) => [name, headerData(test)]),
     );
