@@ -11,13 +11,12 @@ import type { PortSelector } from './service-name.js';
 /**
  * Every slice of one Service merged into one endpoint set, for one port. Keyed by slice name, so a
  * slice's update replaces exactly its own part; an address is one endpoint whichever slices list
- * it, so a pod moving between slices (the controller writes the new slice and the old one in
- * two events, in either order) is never missing and never doubled.
+ * it, so a pod listed by two slices mid-move is never doubled.
  *
- * The controller's two writes of a move may also reach us in either order (it orders creates
- * before updates, not one update before another), so a ready endpoint that vanishes from every
- * slice, rather than turning not-ready as a stopping pod does first, is held for `graceMs` in
- * case it reappears in another slice.
+ * The controller's two writes of a move reach us as two events, in an order we do not rely on
+ * (and a re-list may fall between them), so a ready endpoint that vanishes from every slice,
+ * rather than turning not-ready as a stopping pod does first, is held for `graceMs` in case it
+ * reappears in another slice: it is never missing either.
  *
  * A slice that cannot be read keeps its last good entries: one bad object never empties the set.
  */
