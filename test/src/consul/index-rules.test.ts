@@ -86,7 +86,14 @@ describe('Consul index rules, against the double', () => {
   it('sends index and wait on every query after the first, with the wait asked for', async () => {
     double = await ConsulDouble.start();
     double.addInstance({ id: 'a', name: 'web', port: 1 });
-    watch({ waitMs: 30_000, consistency: 'stale', cached: true, datacenter: 'dc1' });
+    watch({
+      waitMs: 30_000,
+      consistency: 'stale',
+      cached: true,
+      datacenter: 'dc1',
+      namespace: 'default',
+      partition: 'default',
+    });
     await double.untilWaiting();
     const [first, second] = healthQueries();
     expect(first?.query.has('index')).toBe(false);
@@ -95,5 +102,7 @@ describe('Consul index rules, against the double', () => {
     expect(second?.query.has('stale')).toBe(true);
     expect(second?.query.has('cached')).toBe(true);
     expect(second?.query.get('dc')).toBe('dc1');
+    expect(second?.query.get('ns')).toBe('default');
+    expect(second?.query.get('partition')).toBe('default');
   });
 });
