@@ -10,9 +10,11 @@ import { rootCertificates } from 'node:tls';
 import { type ChannelCredentials, experimental } from '@grpc/grpc-js';
 import {
   ConfigInvalidError,
+  checkTlsFileOptions,
   closest,
   type EventBus,
   TlsFileSource,
+  type TlsFiles,
   type TlsMaterial,
 } from '@outrigger/core';
 
@@ -30,7 +32,6 @@ export interface GrpcTlsOptions {
 }
 
 const KEYS = ['caFile', 'certFile', 'keyFile', 'servername', 'reload'] as const;
-const DEFAULT_RELOAD_MS = 60_000;
 const SYSTEM_CAS = Buffer.from(rootCertificates.join('\n'));
 
 type Listener<T> = (update: T | null) => void;
@@ -49,28 +50,27 @@ export class GrpcTlsFiles implements experimental.CertificateProvider {
 
   /** Reads the files now: CONFIG_INVALID naming the option when they are missing or wrong. */
   constructor(where: string, value: unknown) {
-    const tls = checkGrpcTls(where, value);
-    this.servername = tls.servername;
+    const { files, intervalMs, servername } = checkGrpcTls(where, value);
+    this.servername = servername;
     try {
       this.#source = new TlsFileSource({
-        files: tls,
-        intervalMs:
-          tls.reload === false ? undefined : (tls.reload?.intervalMs ?? DEFAULT_RELOAD_MS),
+        files,
+        intervalMs,
         onReloaded: (material) => this.#publish(material),
         onRejected: (reason) =>
           this.#events?.emit('tls.rejected', { service: this.#service, reason }),
       });
     } catch (error) {
       throw new ConfigInvalidError({
-        setting: `${where} tls.${tls.certFile !== undefined ? 'certFile' : 'caFile'}`,
-        value: tls.certFile ?? tls.caFile,
+        setting: `${where} tls.${files.certFile !== undefined ? 'certFile' : 'caFile'}`,
+        value: files.certFile ?? files.caFile,
         expected: 'readable PEM files: a certificate valid now and its unencrypted private key',
         hint: (error as Error).message,
       });
     }
     this.credentials = experimental.createCertificateProviderChannelCredentials(
       this,
-      tls.certFile !== undefined ? this : null,
+      files.certFile !== undefined ? this : null,
     );
   }
 
@@ -124,7 +124,10 @@ function identityOf(material: TlsMaterial): IdentityUpdate | null {
     : null;
 }
 
-function checkGrpcTls(where: string, value: unknown): GrpcTlsOptions {
+function checkGrpcTls(
+  where: string,
+  value: unknown,
+): { files: TlsFiles; intervalMs: number | undefined; servername: string | undefined } {
   const bad = (name: string, shown: unknown, expected: string, hint?: string): never => {
     throw new ConfigInvalidError({
       setting: `${where} tls${name ? `.${name}` : ''}`,
@@ -147,36 +150,15 @@ function checkGrpcTls(where: string, value: unknown): GrpcTlsOptions {
       guess && `Did you mean tls.${guess}?`,
     );
   }
-  for (const key of ['caFile', 'certFile', 'keyFile', 'servername'] as const) {
-    const v = tls[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) bad(key, v, 'a non-empty string');
+  if (
+    tls.servername !== undefined &&
+    (typeof tls.servername !== 'string' || tls.servername === '')
+  ) {
+    bad('servername', tls.servername, 'a host name the server certificate carries');
   }
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    bad(
-      tls.certFile === undefined ? 'certFile' : 'keyFile',
-      'unset',
-      'both tls.certFile and tls.keyFile, or neither',
-    );
-  }
-  if (tls.caFile === undefined && tls.certFile === undefined) {
+  if (tls.caFile === undefined && tls.certFile === undefined && tls.keyFile === undefined) {
     bad('caFile', 'unset', 'tls.caFile, tls.certFile + tls.keyFile, or both (or use credentials)');
   }
-  const reload = tls.reload as { intervalMs?: unknown } | false | undefined;
-  if (reload !== undefined && reload !== false) {
-    const ms = typeof reload === 'object' && reload !== null ? reload.intervalMs : reload;
-    if (
-      typeof reload !== 'object' ||
-      reload === null ||
-      Object.keys(reload).some((k) => k !== 'intervalMs') ||
-      (ms !== undefined &&
-        (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 10 || ms > 3_600_000))
-    ) {
-      bad(
-        'reload',
-        JSON.stringify(reload),
-        'false or { intervalMs } with intervalMs an integer from 10 to 3600000',
-      );
-    }
-  }
-  return tls as GrpcTlsOptions;
+  const { files, intervalMs } = checkTlsFileOptions(where, tls, false);
+  return { files, intervalMs, servername: tls.servername as string | undefined };
 }

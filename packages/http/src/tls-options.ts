@@ -3,7 +3,13 @@
  * and files) share one key list and exclude each other, which is clearest checked in one place.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { ConfigInvalidError, closest, readTlsFiles } from '@outrigger/core';
+import {
+  ConfigInvalidError,
+  checkTlsFileOptions,
+  closest,
+  DEFAULT_TLS_RELOAD_MS,
+  readTlsFiles,
+} from '@outrigger/core';
 import type { TlsOptions } from './options.js';
 
 const TLS_KEYS = [
@@ -17,10 +23,6 @@ const TLS_KEYS = [
   'servername',
   'rejectUnauthorized',
 ] as const;
-/** Default and bounds of `tls.reload.intervalMs`; why a poll: decision 0055. */
-export const DEFAULT_TLS_RELOAD_MS = 60_000;
-const MIN_TLS_RELOAD_MS = 10;
-const MAX_TLS_RELOAD_MS = 3_600_000;
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
@@ -68,7 +70,7 @@ export function checkTls(where: string, value: unknown): TlsOptions | undefined 
       'both tls.cert and tls.key for mTLS, or neither',
     );
   }
-  checkFiles(tls, bad);
+  checkFiles(where, tls, bad);
   if (tls.ca !== undefined) {
     const list = Array.isArray(tls.ca) ? tls.ca : [tls.ca];
     if (list.length === 0) bad('ca', '[]', CA_FORM);
@@ -116,54 +118,27 @@ export function tlsReloadMs(tls: TlsOptions): number | undefined {
  * `caFile` / `certFile` / `keyFile` instead of the PEM options, and `reload`: each file read now,
  * so that a wrong path or pair fails at creation as the PEM options do.
  */
-function checkFiles(tls: Record<string, unknown>, bad: Bad): void {
+function checkFiles(where: string, tls: Record<string, unknown>, bad: Bad): void {
   for (const [file, pem] of [
     ['caFile', 'ca'],
     ['certFile', 'cert'],
     ['keyFile', 'key'],
   ] as const) {
-    const path = tls[file];
-    if (path === undefined) continue;
-    if (typeof path !== 'string' || path === '') bad(file, path, 'a path to a PEM file');
-    if (tls[pem] !== undefined) bad(file, path, `tls.${file} or tls.${pem}, not both`);
-  }
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    bad(
-      tls.certFile === undefined ? 'certFile' : 'keyFile',
-      'unset',
-      'both tls.certFile and tls.keyFile for mTLS, or neither',
-    );
-  }
-  const files = tls.caFile !== undefined || tls.certFile !== undefined;
-  if (tls.reload !== undefined) {
-    const reload = tls.reload as { intervalMs?: unknown } | false;
-    const ms = reload === false ? undefined : reload?.intervalMs;
-    if (
-      !files ||
-      (reload !== false &&
-        (typeof reload !== 'object' ||
-          reload === null ||
-          Object.keys(reload).some((k) => k !== 'intervalMs') ||
-          (ms !== undefined &&
-            (typeof ms !== 'number' ||
-              !Number.isInteger(ms) ||
-              ms < MIN_TLS_RELOAD_MS ||
-              ms > MAX_TLS_RELOAD_MS))))
-    ) {
-      bad(
-        'reload',
-        JSON.stringify(tls.reload),
-        `false or { intervalMs } with intervalMs an integer from ${MIN_TLS_RELOAD_MS} to ${MAX_TLS_RELOAD_MS}, and only with tls.caFile or tls.certFile`,
-      );
+    if (tls[file] !== undefined && tls[pem] !== undefined) {
+      bad(file, tls[file], `tls.${file} or tls.${pem}, not both`);
     }
   }
-  if (!files) return;
+  const hasFiles =
+    tls.caFile !== undefined || tls.certFile !== undefined || tls.keyFile !== undefined;
+  if (!hasFiles) {
+    if (tls.reload !== undefined) {
+      bad('reload', JSON.stringify(tls.reload), 'only with tls.caFile or tls.certFile');
+    }
+    return;
+  }
+  const { files } = checkTlsFileOptions(where, tls, false);
   try {
-    readTlsFiles({
-      caFile: tls.caFile as string | undefined,
-      certFile: tls.certFile as string | undefined,
-      keyFile: tls.keyFile as string | undefined,
-    });
+    readTlsFiles(files);
   } catch (error) {
     const which = tls.certFile !== undefined ? 'certFile' : 'caFile';
     bad(
