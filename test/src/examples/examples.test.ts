@@ -146,7 +146,9 @@ describe.concurrent('examples', { timeout: 60_000 }, () => {
   it('telemetry/prometheus: serves Outrigger series on a local port', async () => {
     const run = await runExample('telemetry/prometheus.ts', [String(await freePort())]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^http_client_request_duration_bucket\{.*outrigger_service="payments"/m);
+    expect(run.stdout).toMatch(
+      /^http_client_request_duration_bucket\{.*outrigger_service="payments"/m,
+    );
     expect(run.stdout).toMatch(/^outrigger_client_attempts_total\{/m);
   });
 });
