@@ -186,12 +186,7 @@ function report(
       '| variant | concurrency | req/s | p50 µs | p99 µs |',
       '|---|---|---|---|---|',
     );
-    const label = (name: string) =>
-      name === OURS
-        ? `${p.ours} (${name})`
-        : name === HOP
-          ? `${p.raw} ${name}`
-          : `${p.raw} ${name}`;
+    const label = (name: string) => (name === OURS ? `${p.ours} (${name})` : `${p.raw} ${name}`);
     for (const [c, samples] of p.results) {
       for (const [name, s] of Object.entries(samples)) {
         lines.push(
