@@ -52,9 +52,7 @@ function kubeConfig(port: number, user: string, ca?: string): KubeConfig {
 }
 
 describe('registry TLS verification', () => {
-  it('Kubernetes: a self-signed API server is refused; the same server with its CA given is used', {
-    timeout: 20_000,
-  }, async () => {
+  it('Kubernetes: a self-signed API server is refused; the same server with its CA given is used', async () => {
     const d = await cluster.apiServer({
       tokens: ['token-1'],
       tls: { key: selfSigned.key, cert: selfSigned.crt },
