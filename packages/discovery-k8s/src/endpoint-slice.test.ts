@@ -106,4 +106,42 @@ describe('readSlice', () => {
   it('accepts a slice without endpoints whatever its ports (a Service with no pods)', () => {
     expect(readSlice({ ...slice('empty', []), ports: null }, 'payments', 'http')).toEqual([]);
   });
+
+  it('refuses junk of any type with a SliceError naming the slice, never a TypeError', () => {
+    const base = slice('payments-j', [{ ip: '10.0.0.1' }]);
+    const withEndpoint = (patch: Record<string, unknown>): EndpointSliceLike =>
+      ({ ...base, endpoints: [{ addresses: ['10.0.0.1'], ...patch }] }) as EndpointSliceLike;
+    expect(errorOf(null as unknown as EndpointSliceLike).message).toBe(
+      'EndpointSlice <unnamed>: is not an object',
+    );
+    expect(
+      errorOf({ metadata: { name: 'x', namespace: { toString: 0 } } } as never).message,
+    ).toMatch(/^EndpointSlice x: has no kubernetes.io\/service-name label/);
+    expect(errorOf(withEndpoint({ conditions: { ready: 'false' } }), 'http').message).toBe(
+      'EndpointSlice shop/payments-j: endpoint 10.0.0.1: condition ready is "false", not a boolean or null',
+    );
+    expect(errorOf(withEndpoint({ zone: 7 }), 'http').message).toMatch(/zone is 7, not a string/);
+    expect(errorOf(withEndpoint({ targetRef: { name: {} } }), 'http').message).toMatch(
+      /targetRef.name is \{\}, not a string/,
+    );
+    expect(errorOf({ ...base, endpoints: [null] } as never, 'http').message).toMatch(
+      /an endpoint is null, not an object/,
+    );
+    expect(errorOf({ ...base, ports: 'http' } as never, 'http').message).toMatch(
+      /ports is not a list/,
+    );
+  });
+
+  it('is lenient where the API is advisory: a null port entry, malformed zone hints', () => {
+    const s = {
+      ...slice('payments-k', [{ ip: '10.0.0.1' }]),
+      ports: [null, { name: 'http', port: 8080 }],
+    };
+    expect(readSlice(s as never, 'payments', 'http')).toHaveLength(1);
+    const hinted = {
+      ...slice('payments-k', []),
+      endpoints: [{ addresses: ['10.0.0.1'], hints: { forZones: 'eu-1a' } }],
+    };
+    expect(readSlice(hinted as never, 'payments', 'http')[0]!.forZones).toEqual([]);
+  });
 });
