@@ -159,7 +159,7 @@ describe('consulDiscovery over junk answers (issue 17)', () => {
           scripts.delete(service);
         }
       }),
-      { numRuns: 15, interruptAfterTimeLimit: 20_000 },
+      { numRuns: 10, interruptAfterTimeLimit: 20_000 },
     );
   }, 30_000);
 });

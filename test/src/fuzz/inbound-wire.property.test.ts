@@ -140,7 +140,7 @@ describe('inbound trace context and deadline over HTTP (issue 17)', () => {
         }
         if (received.deadline !== undefined) expect(received.deadline).toMatch(/^\d+$/);
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
     tracing.exporter.reset();
   });
@@ -278,7 +278,7 @@ describe('grpc-timeout and trace metadata over HTTP/2 (issue 17)', () => {
           }
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 40 },
     );
   });
 });

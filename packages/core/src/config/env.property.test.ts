@@ -181,7 +181,7 @@ describe('every setting parses its environment value strictly (issue 17)', () =>
           expect(def.schema.safeParse(resolved.value).success).toBe(true);
           expect(resolved.value).toEqual(def.parseEnv(raw));
         }),
-        { numRuns: 60 },
+        { numRuns: 40 },
       );
     });
   }
@@ -242,7 +242,7 @@ describe('numbers, switches and choices agree with an independent oracle (issue 
           expect(resolved.value).toBe(expected.value);
         },
       ),
-      { numRuns: 600 },
+      { numRuns: 400 },
     );
   });
 
@@ -258,7 +258,7 @@ describe('numbers, switches and choices agree with an independent oracle (issue 
           expect(def.format(resolved.value as never)).toBe(raw);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

@@ -159,7 +159,7 @@ describe('option objects: a value at any depth of any setting (issue 17)', () =>
         const isObject = def.acceptsObject === true && typeof value === 'object' && value !== null;
         if (!isObject) expect(def.schema.safeParse(value).success).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 
@@ -177,7 +177,7 @@ describe('option objects: a value at any depth of any setting (issue 17)', () =>
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toMatch(new RegExp(`${at[0]}|${def.env}`));
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 });
@@ -206,7 +206,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toContain(key);
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 
@@ -232,7 +232,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
           expect(named).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 
@@ -247,7 +247,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
       fc.asyncProperty(tree, async (options) => {
         await build({ ...options, service: SERVICE, env: ENV, discovery: ENDPOINTS });
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 });
