@@ -18,8 +18,13 @@ const KNOWN_METHODS = new Set([
   'QUERY',
 ]);
 
-/** Query parameters whose values the conventions say to redact in `url.full`. */
-const SECRET_QUERY = /([?&](?:AWSAccessKeyId|Signature|sig|X-Goog-Signature)=)[^&#]*/g;
+/**
+ * Query parameters whose values are redacted in `url.full`: the conventions' list, and the
+ * names tokens travel under (RFC 6750's `access_token`, API keys, AWS's signed-URL credentials),
+ * since a token must never reach a span (docs/security.md). Matched case-insensitively.
+ */
+const SECRET_QUERY =
+  /([?&](?:AWSAccessKeyId|Signature|sig|X-Goog-Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|access_token|id_token|refresh_token|token|api_key|apikey|client_secret|password)=)[^&#]*/gi;
 
 /**
  * The HTTP client semantic conventions for Outrigger's spans: named by method, with

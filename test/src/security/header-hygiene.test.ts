@@ -161,7 +161,8 @@ describe('credentials never appear in what Outrigger writes', () => {
       discovery: [hang.address],
       timeout: { totalMs: 60 },
     });
-    await capture(timeouts.fetch('/a?token=x', { headers: CREDENTIALS }));
+    // A token in the query too (RFC 6750 allows access_token there): redacted from url.full.
+    await capture(timeouts.fetch(`/a?id=7&access_token=${TOKEN}`, { headers: CREDENTIALS }));
     await capture(timeouts.request('/a', { headers: CREDENTIALS }));
 
     const fives = http({ service: 'fails', discovery: [failing.address] });
@@ -199,6 +200,9 @@ describe('credentials never appear in what Outrigger writes', () => {
     expectNoSecret(
       JSON.stringify(spans.map((s) => [s.name, s.attributes, s.events, s.status, s.links])),
       'spans',
+    );
+    expect(spans.map((s) => s.attributes['url.full'])).toContain(
+      'http://hangs/a?id=7&access_token=REDACTED',
     );
     expectNoSecret(JSON.stringify(await metrics.collect()), 'metrics');
     expectNoSecret(warnings.join('\n'), 'process warnings');
