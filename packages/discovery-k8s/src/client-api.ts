@@ -108,16 +108,32 @@ function streamEvents(
           const line = buffered.slice(0, nl).trim();
           buffered = buffered.slice(nl + 1);
           if (line.length === 0) continue;
-          let event: WatchEvent;
+          let event: unknown;
           try {
-            event = JSON.parse(line) as WatchEvent;
+            event = JSON.parse(line);
           } catch {
             request.destroy(
               new Error(`the watch sent a line that is not JSON: ${line.slice(0, 120)}`),
             );
             return;
           }
-          onEvent(event);
+          if (
+            typeof event !== 'object' ||
+            event === null ||
+            typeof (event as WatchEvent).type !== 'string'
+          ) {
+            request.destroy(
+              new Error(`the watch sent a line that is not an event: ${line.slice(0, 120)}`),
+            );
+            return;
+          }
+          // A throw here would escape into the socket's event handler and take the process down.
+          try {
+            onEvent(event as WatchEvent);
+          } catch (error) {
+            request.destroy(error instanceof Error ? error : new Error(String(error)));
+            return;
+          }
         }
       });
       response.on('end', () => resolve());

@@ -71,4 +71,27 @@ describe('Kubernetes discovery: bad or partial objects', () => {
     expect(seen.last).toEqual([a!.ip]);
     expect(seen.errors[0]!.message).toMatch(/shop\/payments-fqdn1: addressType FQDN/);
   });
+
+  it('a watch stream carrying junk lines is dropped and resumed; the set stays, no re-list', async () => {
+    const d = await cluster.apiServer();
+    const [a, b] = await cluster.pods(2);
+    d.apply(sliceFor('payments-aaaaa', [a!]));
+    const seen = cluster.observe(d, { backoff: { initialMs: 10, maxMs: 50 } });
+    for (const junk of ['null', '42', '{"no":"type"}', 'not json at all']) {
+      await until(() => d.watchCount === 1, 5_000, 'a watch');
+      const watches = d.requests.filter((r) => r.watch).length;
+      d.injectLine(junk);
+      await until(() => d.requests.filter((r) => r.watch).length > watches, 5_000, 'a new watch');
+    }
+    expect(seen.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/failed to watch: the watch sent a line that is not an event: null/),
+      expect.stringMatching(/not an event: 42/),
+      expect.stringMatching(/not an event: \{"no":"type"\}/),
+      expect.stringMatching(/not JSON: not json at all/),
+    ]);
+    d.apply(sliceFor('payments-aaaaa', [a!, b!]));
+    await until(() => seen.last.length === 2, 5_000, 'a change after the junk');
+    expect(seen.sets).toEqual([[a!.ip], [a!.ip, b!.ip].sort()]);
+    expect(d.requests.filter((r) => !r.watch)).toHaveLength(1);
+  });
 });

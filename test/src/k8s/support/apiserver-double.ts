@@ -200,6 +200,11 @@ export class ApiServerDouble {
     for (const w of this.#watchers) if (!w.frozen) write(w.res, { type, object: o });
   }
 
+  /** Writes a raw line to every open watch: what a broken proxy or server might send. */
+  injectLine(text: string): void {
+    for (const w of this.#watchers) if (!w.frozen && !w.res.writableEnded) w.res.write(`${text}\n`);
+  }
+
   /** Starts or ends an outage. Starting one cuts open watches (a hang freezes them instead). */
   setOutage(outage: Outage | undefined): void {
     this.#outage = outage;
