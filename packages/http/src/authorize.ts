@@ -5,7 +5,6 @@
  * first matching rule lists. Identity comes only from a certificate the TLS server verified
  * (`socket.authorized`): a certificate the server asked for but could not verify counts as none.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import {
   type AuthorizationOptionsBase,
@@ -30,10 +29,26 @@ export type HttpAuthorizationOptions = AuthorizationOptionsBase<HttpAuthorizatio
 
 type Matcher = (path: string, method: string) => boolean;
 
+/**
+ * What the helpers read of a request: `node:http(s)` IncomingMessage, or `node:http2`'s
+ * compatibility Http2ServerRequest (whose `socket` reads through to the TLS socket).
+ */
+export interface InboundRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly socket: unknown;
+}
+
+/** What they write on a refusal: ServerResponse or Http2ServerResponse. */
+export interface InboundResponse {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body: string): unknown;
+}
+
 /** Identities per connection: a keep-alive connection's certificate is parsed once. */
 const identitiesBySocket = new WeakMap<object, readonly string[]>();
 
-function identitiesOf(req: IncomingMessage): readonly string[] {
+function identitiesOf(req: InboundRequest): readonly string[] {
   const socket = req.socket as Partial<TLSSocket> | null;
   if (socket?.authorized !== true || typeof socket.getPeerX509Certificate !== 'function') return [];
   let ids = identitiesBySocket.get(socket);
@@ -104,7 +119,7 @@ function compileRules(where: string, rules: readonly HttpAuthorizationRule[]): M
 function gate(
   where: string,
   options: HttpAuthorizationOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): (req: InboundRequest, res: InboundResponse) => boolean {
   const authorizer = new Authorizer(where, 'http', options);
   const rules = compileRules(where, options.rules);
   return (req, res) => {
@@ -129,11 +144,11 @@ function gate(
 }
 
 /**
- * Wraps a `node:http` / `node:https` request handler: `createServer(tlsOptions,
+ * Wraps a `node:https` (or `node:http2` secure) request handler: `createServer(tlsOptions,
  * authorizeInbound(handler, { rules }))`. A refused request gets 403 and never reaches `handler`.
  * Give the server `requestCert: true` (and `ca`), or no caller will have an identity.
  */
-export function authorizeInbound<R extends IncomingMessage, S extends ServerResponse>(
+export function authorizeInbound<R extends InboundRequest, S extends InboundResponse>(
   handler: (req: R, res: S) => unknown,
   options: HttpAuthorizationOptions,
 ): (req: R, res: S) => unknown {
@@ -144,7 +159,7 @@ export function authorizeInbound<R extends IncomingMessage, S extends ServerResp
 /** The same as connect/express middleware: `app.use(authorizationMiddleware({ rules }))`. */
 export function authorizationMiddleware(
   options: HttpAuthorizationOptions,
-): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+): (req: InboundRequest, res: InboundResponse, next: (error?: unknown) => void) => void {
   const check = gate('authorizationMiddleware()', options);
   return (req, res, next) => {
     if (check(req, res)) next();

@@ -5,7 +5,9 @@
  * certificate claims an allowed identity but was not issued by the trusted CA get 403 and never
  * reach the handler; every decision is an event and a low-cardinality metric point.
  */
+import { connect as connectHttp2, createSecureServer } from 'node:http2';
 import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { AUTHZ_METRIC, type AuthzDecisionEvent, EventBus } from '@outrigger/core';
 import {
   authorizationMiddleware,
@@ -209,6 +211,42 @@ describe('authorizeInbound (HTTP)', () => {
     expect((await caller(b.address, 'intruder').fetch('/admin/x')).status).toBe(403);
     const ok = await caller(b.address, 'checkout').fetch('/admin/x');
     expect(await ok.text()).toBe('through');
+  });
+
+  it('works on a node:http2 secure server (compatibility API) too', async () => {
+    const server = createSecureServer(
+      {
+        key: pki.pem['server.key'],
+        cert: pki.pem['server.crt'],
+        ca: pki.pem['ca.crt'],
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      authorizeInbound((_req, res) => res.end('ok'), { rules: [{ allow: [CHECKOUT] }] }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const status = (who?: Issued) =>
+      new Promise<number>((resolve, reject) => {
+        const session = connectHttp2(`https://127.0.0.1:${port}`, {
+          ca: pki.pem['ca.crt'],
+          servername: 'localhost',
+          ...(who && { cert: who.crt, key: who.key }),
+        });
+        const req = session.request({ ':path': '/x' });
+        req.on('response', (headers) => resolve(headers[':status'] as number));
+        req.on('error', reject);
+        req.resume();
+        req.on('end', () => session.close());
+        req.end();
+      });
+    try {
+      expect(await status(certs.checkout)).toBe(200);
+      expect(await status(certs.intruder)).toBe(403);
+      expect(await status()).toBe(403);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('checks its rules at creation and names the bad entry', () => {
