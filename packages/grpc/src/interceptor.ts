@@ -638,14 +638,14 @@ function checkOptions(options: OutriggerInterceptorOptions): void {
     throw new ConfigInvalidError({ setting: `${service}: option ${option}`, value, expected });
   };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    fail('options', String(options), "an options object such as { service: 'payments' }");
+    fail('options', options, "an options object such as { service: 'payments' }");
   }
   const given = options as unknown as Record<string, unknown>;
   for (const key of PLACEMENT_KEYS) {
     if (given[key] !== undefined) {
       fail(
         key,
-        String(given[key]),
+        given[key],
         'unset: the channel the interceptor is on picks the endpoint (use createGrpcClient for discovery and balancing)',
       );
     }
@@ -653,19 +653,15 @@ function checkOptions(options: OutriggerInterceptorOptions): void {
   if (given.outlierDetection !== undefined && given.outlierDetection !== false) {
     fail(
       'outlierDetection',
-      JSON.stringify(given.outlierDetection),
+      given.outlierDetection,
       'unset or false: there are no endpoints to eject behind one channel',
     );
   }
   if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
-    fail('idempotent', String(options.idempotent), 'true or false');
+    fail('idempotent', options.idempotent, 'true or false');
   }
   if (options.classifyStatus !== undefined && typeof options.classifyStatus !== 'function') {
-    fail(
-      'classifyStatus',
-      String(options.classifyStatus),
-      'a function (code, metadata) => verdict',
-    );
+    fail('classifyStatus', options.classifyStatus, 'a function (code, metadata) => verdict');
   }
   const methods = options.methods;
   if (methods === undefined) return;
@@ -677,7 +673,6 @@ function checkOptions(options: OutriggerInterceptorOptions): void {
     );
   }
   for (const [name, value] of Object.entries(methods)) {
-    if (!isMethodOptions(value))
-      fail(`methods.${name}`, JSON.stringify(value), METHOD_OPTIONS_FORM);
+    if (!isMethodOptions(value)) fail(`methods.${name}`, value, METHOD_OPTIONS_FORM);
   }
 }

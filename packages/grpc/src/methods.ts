@@ -134,7 +134,7 @@ function checkPerMethod(
     if (!isMethodOptions(value)) {
       throw new ConfigInvalidError({
         setting: `${service}: option methods.${name}`,
-        value: JSON.stringify(value),
+        value,
         expected: METHOD_OPTIONS_FORM,
       });
     }

@@ -84,7 +84,7 @@ export function resolveGrpcTransport(options: GrpcClientOptions): GrpcTransportS
     creds === null ||
     typeof (creds as { _isSecure?: unknown })._isSecure !== 'function'
   ) {
-    fail('credentials', String(creds), 'grpc.credentials.createSsl(...) or createInsecure()');
+    fail('credentials', creds, 'grpc.credentials.createSsl(...) or createInsecure()');
   }
   const channelOptions = options.channelOptions ?? {};
   if (
@@ -92,18 +92,14 @@ export function resolveGrpcTransport(options: GrpcClientOptions): GrpcTransportS
     channelOptions === null ||
     Array.isArray(channelOptions)
   )
-    fail('channelOptions', String(channelOptions), 'an object of grpc-js channel options');
+    fail('channelOptions', channelOptions, 'an object of grpc-js channel options');
   const idempotent = options.idempotent ?? true;
-  if (typeof idempotent !== 'boolean') fail('idempotent', String(idempotent), 'true or false');
+  if (typeof idempotent !== 'boolean') fail('idempotent', idempotent, 'true or false');
   const maxReplayBytes = options.maxReplayBytes ?? DEFAULT_REPLAY_BYTES;
   if (!Number.isInteger(maxReplayBytes) || maxReplayBytes < 0 || maxReplayBytes > MAX_REPLAY_BYTES)
     fail('maxReplayBytes', maxReplayBytes, `an integer from 0 to ${MAX_REPLAY_BYTES} (64 MiB)`);
   if (options.classifyStatus !== undefined && typeof options.classifyStatus !== 'function')
-    fail(
-      'classifyStatus',
-      String(options.classifyStatus),
-      'a function (code, metadata) => verdict',
-    );
+    fail('classifyStatus', options.classifyStatus, 'a function (code, metadata) => verdict');
   return {
     credentials: creds,
     tlsFiles,
@@ -130,7 +126,7 @@ function healthServiceOf(
     (checkService !== undefined && typeof checkService !== 'string') ||
     Object.keys(value).some((k) => k !== 'service')
   ) {
-    return fail('healthCheck', JSON.stringify(value), 'true, false or { service?: string }');
+    return fail('healthCheck', value, 'true, false or { service?: string }');
   }
   return (checkService as string | undefined) ?? '';
 }

@@ -1,0 +1,85 @@
+import { OutriggerError } from '@outrigger/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createGrpcClient } from './client.js';
+import { GRPC_OPTION_KEYS } from './options.js';
+import { EchoClient } from './test-support/echo.js';
+
+/**
+ * Issue 17, fuzzed inputs: the options the gRPC client adds to the shared ones (`credentials`,
+ * `tls`, `channelOptions`, `methods`, `healthCheck`, ...). Any value either makes a client (closed
+ * again at once) or is refused with CONFIG_INVALID naming the option; never a TypeError from
+ * inside grpc-js or the option checks.
+ */
+
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    -1,
+    0,
+    1,
+    '',
+    ' ',
+    '.',
+    'Say',
+    true,
+    false,
+    null,
+    [],
+    ['Say'],
+    {},
+    { Say: true },
+    { 'grpc.keepalive_time_ms': -1 },
+    { intervalMs: 0 },
+    Object.create(null) as unknown,
+    10n,
+    () => undefined,
+  ),
+  fc.double(),
+  fc.string({ maxLength: 10 }),
+  fc.anything({ maxDepth: 1, withNullPrototype: true, withBigInt: true }),
+);
+
+describe('gRPC client options (issue 17)', () => {
+  it('make a client, or are refused with CONFIG_INVALID naming the option', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...GRPC_OPTION_KEYS), junk, async (key, value) => {
+        const options = { service: 'fuzz-grpc', discovery: ['127.0.0.1:1'], env: {}, [key]: value };
+        let client: { close(): Promise<void> };
+        try {
+          client = createGrpcClient(EchoClient, options as never) as unknown as {
+            close(): Promise<void>;
+          };
+        } catch (error) {
+          expect(error).toBeInstanceOf(OutriggerError);
+          expect((error as OutriggerError).code).toBe('CONFIG_INVALID');
+          expect((error as OutriggerError).message).toContain(key);
+          return;
+        }
+        await client.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** What the property above found, kept as plain cases (issue 17). */
+describe('counterexamples the gRPC option property found', () => {
+  it.each([
+    ['healthCheck', { n: 10n }],
+    ['credentials', Object.create(null)],
+    ['idempotent', Object.create(null)],
+    ['classifyStatus', Object.create(null)],
+  ])('refuses %s given a value JSON or String() cannot show (was a TypeError)', (key, value) => {
+    const make = () =>
+      createGrpcClient(EchoClient, {
+        service: 'fuzz-grpc',
+        discovery: ['127.0.0.1:1'],
+        env: {},
+        [key]: value,
+      } as never);
+    expect(make).toThrow(OutriggerError);
+    expect(make).toThrow(key);
+  });
+});
