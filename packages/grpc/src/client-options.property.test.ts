@@ -2,6 +2,7 @@ import { OutriggerError } from '@outrigger/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGrpcClient } from './client.js';
+import { outriggerInterceptor } from './interceptor.js';
 import { GRPC_OPTION_KEYS } from './options.js';
 import { EchoClient } from './test-support/echo.js';
 
@@ -64,7 +65,42 @@ describe('gRPC client options (issue 17)', () => {
   });
 });
 
-/** What the property above found, kept as plain cases (issue 17). */
+describe('outriggerInterceptor options (issue 17)', () => {
+  const keys = [
+    'idempotent',
+    'methods',
+    'classifyStatus',
+    'discovery',
+    'balancer',
+    'routes',
+    'zone',
+    'outlierDetection',
+  ];
+
+  it('make an interceptor, or are refused with CONFIG_INVALID naming the option', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...keys), junk, async (key, value) => {
+        let interceptor: { close(): Promise<void> };
+        try {
+          interceptor = outriggerInterceptor({
+            service: 'fuzz-grpc',
+            env: {},
+            [key]: value,
+          } as never);
+        } catch (error) {
+          expect(error).toBeInstanceOf(OutriggerError);
+          expect((error as OutriggerError).code).toBe('CONFIG_INVALID');
+          expect((error as OutriggerError).message).toContain(key);
+          return;
+        }
+        await interceptor.close();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** What the properties above found, kept as plain cases (issue 17). */
 describe('counterexamples the gRPC option property found', () => {
   it.each([
     ['healthCheck', { n: 10n }],
