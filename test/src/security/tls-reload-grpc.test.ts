@@ -115,8 +115,12 @@ describe('gRPC mTLS certificate reload', () => {
     // channel reconnects, and the new one is what the calls end on.
     expect(results.slice(0, 10).every((r) => r === serial(first))).toBe(true);
     expect(results.at(-1)).toBe(serial(second));
+    // Results are in completion order: once one call came back on a new connection, at most the
+    // other loop's call, already in flight on the old connection, can still end with the old one.
     const firstNew = results.indexOf(serial(second));
-    expect(results.slice(firstNew).includes(serial(first))).toBe(false);
+    expect(results.slice(firstNew).filter((r) => r === serial(first)).length).toBeLessThanOrEqual(
+      1,
+    );
   });
 
   it('keeps the old pair when the new files are bad, and reports it', async () => {
