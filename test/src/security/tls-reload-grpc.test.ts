@@ -151,4 +151,25 @@ describe('gRPC mTLS certificate reload', () => {
     expect(await say()).toBe(serial(first));
     expect(s.served.length).toBe(before + 1);
   });
+  it('stops polling the files on close', async () => {
+    const files = rotatingFiles(pki.dir, first.crt, first.key);
+    const client = createGrpcClient(Echo, {
+      service: 'closing',
+      discovery: ['127.0.0.1:1'],
+      tls: {
+        caFile: `${pki.dir}/ca.crt`,
+        certFile: files.certFile,
+        keyFile: files.keyFile,
+        reload: { intervalMs: 10 },
+      },
+    });
+    const events: unknown[] = [];
+    client.events.on('tls.reloaded', (e) => events.push(e));
+    client.events.on('tls.rejected', (e) => events.push(e));
+    await client.close();
+    files.swap(second.crt, second.key);
+    // Six poll intervals: a poll still running would have taken the new pair by now.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(events).toEqual([]);
+  });
 });
