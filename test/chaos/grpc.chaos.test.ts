@@ -323,9 +323,9 @@ describe('gRPC chaos', () => {
     });
     // One call at a time: HTTP/2 multiplexes, so a connection cut with calls in flight is the
     // reset case above; here each next call meets a connection just closed under it.
-    const results = await runCalls(100, 1, (i) => say(c, i));
+    const results = await runCalls(50, 1, (i) => say(c, i));
     expect(failures(results).map(describeError)).toEqual([]);
-    expect(closing[0]!.broken + closing[1]!.broken).toBeGreaterThan(50);
+    expect(closing[0]!.broken + closing[1]!.broken).toBeGreaterThan(25);
     expectUnaffected(await n.stop());
     await expectClean(before);
   }, 15_000);
@@ -396,11 +396,11 @@ describe('gRPC chaos', () => {
       timeout: { totalMs: 3_000 },
     });
     let killed: Promise<unknown> | undefined;
-    const unary = runCalls(400, 8, (i) => {
-      if (i === 130) killed = fleet[1]!.kill();
+    const unary = runCalls(300, 8, (i) => {
+      if (i === 100) killed = fleet[1]!.kill();
       return say(c, i);
     });
-    const streams = await runCalls(100, 4, () => count(c, 5));
+    const streams = await runCalls(60, 4, () => count(c, 5));
     expect(failures(await unary).map(describeError)).toEqual([]);
     await killed;
     // A stream that had delivered messages cannot be replayed: it ends UNAVAILABLE.
@@ -537,9 +537,9 @@ describe('gRPC chaos', () => {
           codes.set(name, (codes.get(name) ?? 0) + 1);
           resolve();
         });
-        // Half within 1 ms (queued, mid-pick, mid-send), half within 10 ms (mostly in flight,
-        // some answered).
-        const timer = setTimeout(() => call.cancel(), Math.random() * (i % 4 < 2 ? 1 : 10));
+        // Three in four within 1 ms (queued, mid-pick, mid-send), one within 10 ms (mostly in
+        // flight, some answered).
+        const timer = setTimeout(() => call.cancel(), Math.random() * (i % 4 < 3 ? 1 : 10));
       });
     });
     // Each call answered or ended CANCELLED by its caller; nothing else.
@@ -548,7 +548,7 @@ describe('gRPC chaos', () => {
     expect((await say(c, 3)).n).toBe(3);
     // The storm keeps this one event loop saturated, neighbour included: what must hold is that
     // none of its calls failed and none was held for long.
-    expectUnaffected(await n.stop(), 5_000);
+    expectUnaffected(await n.stop(), 2_000);
     await expectClean(before);
   }, 60_000);
 });

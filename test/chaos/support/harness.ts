@@ -1,4 +1,5 @@
 /** What every chaos case shares: outcomes with their timing, and a neighbour to watch. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'vitest';
 
 export type Outcome<T> =
@@ -51,6 +52,8 @@ export interface NeighbourReport {
   readonly calls: number;
   readonly errors: readonly string[];
   readonly p99Ms: number;
+  /** The event loop's longest stall over the same time: what no client could have avoided. */
+  readonly loopMaxMs: number;
 }
 
 /**
@@ -63,6 +66,8 @@ export function neighbour(
 ): { stop(): Promise<NeighbourReport> } {
   let running = true;
   const latencies: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const errors: string[] = [];
   const worker = async () => {
     while (running) {
@@ -77,23 +82,30 @@ export function neighbour(
     async stop() {
       running = false;
       await Promise.all(workers);
+      loop.disable();
       latencies.sort((a, b) => a - b);
       const p99Ms = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
-      return { calls: latencies.length, errors, p99Ms: p99Ms ?? 0 };
+      const loopMaxMs = loop.max / 1e6;
+      return { calls: latencies.length, errors, p99Ms: p99Ms ?? 0, loopMaxMs };
     },
   };
 }
 
 /**
- * A neighbour on healthy instances saw no error and kept its tail. The bound is loose on purpose:
- * the fault, the neighbour and their servers share one event loop on a shared 2-core machine
- * (load averages near 20 while this was written), and what it catches is a neighbour held
- * behind the fault, whose calls wait out deadlines of 1.5 s and more, not scheduling noise.
+ * A neighbour on healthy instances saw no error, and its tail is what the event loop's own
+ * stalls explain plus `p99Ms`. The fault, the neighbour and their servers share one event loop
+ * on a shared 2-core machine (load averages of 10 to 20 while this was written), where one GC
+ * or scheduling stall lands on both neighbour callers at once, so the loop's longest stall is
+ * taken out, and what the loop's queue adds under load is allowed for; what is left catches a
+ * neighbour held behind the fault, whose own calls wait out deadlines of 1.5 s and more.
  */
-export function expectUnaffected(report: NeighbourReport, p99Ms = 1_000): void {
+export function expectUnaffected(report: NeighbourReport, p99Ms = 500): void {
   expect(report.errors, 'neighbour errors').toEqual([]);
   expect(report.calls, 'neighbour calls').toBeGreaterThan(5);
-  expect(report.p99Ms, 'neighbour p99 (ms)').toBeLessThan(p99Ms);
+  expect(
+    report.p99Ms,
+    `neighbour p99 (ms), the loop's own longest stall ${report.loopMaxMs.toFixed(0)} ms`,
+  ).toBeLessThan(report.loopMaxMs + p99Ms);
 }
 
 /**
