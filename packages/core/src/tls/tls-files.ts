@@ -1,6 +1,7 @@
 /**
- * Certificates read from files and re-read when the files change, for short-lived client
- * certificates (cert-manager, the SPIFFE helper, Vault agent rewrite them every hour or so).
+ * Certificates read from files and re-read when the files change, for short-lived client and
+ * server certificates (cert-manager, the SPIFFE helper, Vault agent rewrite them every hour or
+ * so). The clients' `tls` files and the server helpers all read through this.
  *
  * Why a poll of the contents and not `fs.watch` (decision 0055): those writers replace files by
  * renaming or by swapping a symlink (a Kubernetes secret volume swaps `..data`), which a watch on
