@@ -169,7 +169,7 @@ describe('Consul health answers (issue 17)', () => {
         }
         expectUsable(endpointsFromHealth(entries, options));
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 });
@@ -232,7 +232,7 @@ describe('Consul KV routes values (issue 17)', () => {
           expect((error as OutriggerError).message).toMatch(/routes/);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });

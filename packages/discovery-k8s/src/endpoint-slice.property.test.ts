@@ -147,7 +147,7 @@ describe('EndpointSlices (issue 17)', () => {
           expect(e.node === undefined || typeof e.node === 'string').toBe(true);
         }
       }),
-      { numRuns: 600 },
+      { numRuns: 300 },
     );
   });
 
@@ -184,7 +184,7 @@ describe('EndpointSlices (issue 17)', () => {
           if (o.kind === 'upsert' && unreadable === 1) expect(set.endpoints()).toEqual(before);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

@@ -110,7 +110,7 @@ describe('k8sDiscovery over junk watch events (issue 17)', () => {
         if (changes.length > 0) expect(errors.length).toBeGreaterThan(0);
         await discovery.close();
       }),
-      { numRuns: 150 },
+      { numRuns: 60 },
     );
   });
 });

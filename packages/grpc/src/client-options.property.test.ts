@@ -60,7 +60,7 @@ describe('gRPC client options (issue 17)', () => {
         }
         await client.close();
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });
@@ -95,7 +95,7 @@ describe('outriggerInterceptor options (issue 17)', () => {
         }
         await interceptor.close();
       }),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 });

@@ -56,7 +56,7 @@ describe('grpc-retry-pushback-ms (issue 17)', () => {
           if (hint !== undefined) expect(Number.isInteger(hint) && hint >= 0).toBe(true);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });
@@ -129,7 +129,7 @@ describe('the inbound deadline (issue 17)', () => {
         expect(seen!).toBeLessThanOrEqual(after + asked + 5);
         expect(seen!).toBeGreaterThanOrEqual(before + asked - 5);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -165,7 +165,7 @@ describe('the inbound deadline (issue 17)', () => {
           ).toBe(true);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

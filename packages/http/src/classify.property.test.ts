@@ -66,7 +66,7 @@ describe('Retry-After (issue 17)', () => {
         expect(ms).toBeGreaterThanOrEqual(0);
         expect(Number.isNaN(ms)).toBe(false);
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
@@ -77,7 +77,7 @@ describe('Retry-After (issue 17)', () => {
         if (/^\s*\d+\s*$/.test(text)) expect(ms).toBe(Number(text.trim()) * 1_000);
         else if (!/GMT|\d{4}$/.test(text)) expect(ms).toBeUndefined();
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
@@ -103,7 +103,7 @@ describe('Retry-After (issue 17)', () => {
         }
         expect(ms).toBe(Math.max(0, at - NOW));
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -119,7 +119,7 @@ describe('Retry-After (issue 17)', () => {
           if (hint !== undefined) expect(hint).toBeGreaterThanOrEqual(0);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 

@@ -82,7 +82,7 @@ describe('HTTP client options (issue 17)', () => {
           await client.close();
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

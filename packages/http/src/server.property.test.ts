@@ -64,7 +64,7 @@ describe('the inbound deadline header (issue 17)', () => {
         expect(ms).toBe(Math.min(...listed));
         expect(ms).toBeGreaterThanOrEqual(0);
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
@@ -119,7 +119,7 @@ describe('the inbound deadline header (issue 17)', () => {
           );
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -162,7 +162,7 @@ describe('the inbound deadline header (issue 17)', () => {
         if (seen !== undefined) expect(seen).toBeGreaterThan(systemClock.now() - 1_000);
         expect(seen).not.toBeNaN();
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 

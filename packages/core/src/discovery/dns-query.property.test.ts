@@ -195,7 +195,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -215,7 +215,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });
@@ -300,7 +300,7 @@ describe('DNS discovery over junk answers (issue 17)', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 });

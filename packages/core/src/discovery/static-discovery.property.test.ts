@@ -114,7 +114,7 @@ describe('endpoint lists (issue 17)', () => {
           return;
         expectUsable(endpoints!);
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
@@ -138,7 +138,7 @@ describe('endpoint lists (issue 17)', () => {
           expectUsable(endpoints!);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -157,7 +157,7 @@ describe('endpoint lists (issue 17)', () => {
           expectUsable(current);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

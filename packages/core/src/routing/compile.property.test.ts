@@ -183,7 +183,7 @@ describe('route definitions (issue 17)', () => {
           expect(() => JSON.stringify(r.data)).not.toThrow();
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 400 },
     );
   });
 
@@ -212,7 +212,7 @@ describe('route definitions (issue 17)', () => {
           }
           expect(inForce()).toEqual(compileRoutes(table).map((r) => r.data));
         }),
-        { numRuns: 300 },
+        { numRuns: 200 },
       );
     } finally {
       await chain.close();
@@ -240,7 +240,7 @@ describe('the subset override header (issue 17)', () => {
           expect(key + value).not.toMatch(/[,=]/);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });
