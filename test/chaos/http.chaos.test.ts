@@ -13,6 +13,7 @@ import {
   isOutriggerError,
   NoEndpointsError,
   TimeoutError,
+  UnavailableError,
 } from '@outrigger/core';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,15 +139,28 @@ describe('HTTP chaos', () => {
       }
       for (const r of results) expect(r.ms).toBeLessThan(2_000 + LATE_MS);
 
-      // Alone, the fault reaches the caller as fetch documents it (WHATWG: a TypeError whose
-      // cause is the socket error), and within the deadline.
+      // Alone, within the deadline, the fault reaches the caller as each surface documents it:
+      // before the head, UNAVAILABLE (fetch: WHATWG's TypeError('fetch failed') around it);
+      // after it, the body's own error (fetch: TypeError('terminated'), as undici's fetch).
       const alone = client({ service: `reset-${at}-alone`, discovery: [faulty.address] });
       const fetched = await outcome(async () => (await alone.fetch('/')).text());
-      expect(fetched.ok).toBe(false);
+      const requested = await outcome(() => get(alone));
+      for (const r of [fetched, requested]) {
+        expect(r.ok).toBe(false);
+        expect(r.ms).toBeLessThan(10_000 + LATE_MS);
+      }
       const error = fetched.ok ? undefined : (fetched.error as TypeError);
       expect(error).toBeInstanceOf(TypeError);
       expect(error?.message).toBe(at === 'body' ? 'terminated' : 'fetch failed');
       expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(wireCode(error));
+      if (at !== 'body') {
+        expect(error?.cause).toBeInstanceOf(UnavailableError);
+        expect(requested.ok ? undefined : requested.error).toBeInstanceOf(UnavailableError);
+        expect(requested.ok ? undefined : requested.error).toMatchObject({ unsent: false });
+      }
+      expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(
+        wireCode(requested.ok ? undefined : requested.error),
+      );
       // A POST that may have reached the server is not sent twice.
       const accepted = faulty.accepted;
       const posted = await outcome(() => alone.fetch('/', { method: 'POST', body: 'x' }));
@@ -292,12 +306,16 @@ describe('HTTP chaos', () => {
     const hitsBefore = b.hits;
     const head = await outcome(() => c.request('/headers'));
     expect(head.ok).toBe(false);
-    if (!head.ok) expect(wireCode(head.error)).toBe('UND_ERR_HEADERS_OVERFLOW');
+    if (!head.ok) {
+      expect(head.error).toBeInstanceOf(UnavailableError);
+      expect(wireCode(head.error)).toBe('UND_ERR_HEADERS_OVERFLOW');
+    }
     expect(b.hits - hitsBefore).toBe(1);
     const fetched = await outcome(() => c.fetch('/headers'));
     expect(fetched.ok).toBe(false);
     if (!fetched.ok) {
       expect(fetched.error).toBeInstanceOf(TypeError);
+      expect((fetched.error as TypeError).cause).toBeInstanceOf(UnavailableError);
       expect(wireCode(fetched.error)).toBe('UND_ERR_HEADERS_OVERFLOW');
     }
 
@@ -445,13 +463,18 @@ describe('HTTP chaos', () => {
       i % 2 ? get(c) : c.fetch('/').then((r) => r.text()),
     );
     expect(results.every((r) => !r.ok)).toBe(true);
-    // Refused connections until the breaker has seen enough, then the open circuit.
-    const kinds = new Set(
-      failures(results).map((e) =>
-        isOutriggerError(e, 'CIRCUIT_OPEN') ? 'CIRCUIT_OPEN' : wireCode(e),
-      ),
-    );
-    expect([...kinds].sort()).toEqual(['CIRCUIT_OPEN', 'ECONNREFUSED']);
+    // Refused connections (UNAVAILABLE, never sent; for fetch inside its TypeError) until the
+    // breaker has seen enough, then the open circuit.
+    const kind = (e: unknown) => {
+      if (isOutriggerError(e, 'CIRCUIT_OPEN')) return 'CIRCUIT_OPEN';
+      const u = (e instanceof TypeError ? e.cause : e) as UnavailableError;
+      return `${describeError(u)} unsent=${u.unsent}`;
+    };
+    const kinds = new Set(failures(results).map(kind));
+    expect([...kinds].sort()).toEqual([
+      'CIRCUIT_OPEN',
+      'UnavailableError UNAVAILABLE (cause ECONNREFUSED) unsent=true',
+    ]);
     for (const r of results) expect(r.ms).toBeLessThan(1_000);
     // The brief's outage target, counted where load lands: connections tried per call.
     expect(connects.stop() / results.length).toBeLessThanOrEqual(1.25);
