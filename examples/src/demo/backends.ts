@@ -53,8 +53,10 @@ export class LocalInstance implements Instance {
     this.#settings = settings;
     this.#random = seeded(index + 1);
     this.#server = createServer((req, res) => this.#handle(req, res));
-    // Keep-alive sockets would hold the process open after the demo closes its clients.
-    this.#server.keepAliveTimeout = 2_000;
+    // Keep-alive long enough that clients reuse connections: undici keeps a socket for the
+    // server's hint minus 2 s, so a 2 s hint made every request a new connection. The demo
+    // closes every connection when it ends, so a long one holds nothing open.
+    this.#server.keepAliveTimeout = 30_000;
   }
 
   async listen(port = 0): Promise<void> {

@@ -27,7 +27,7 @@ export interface DemoOptions {
 
 export const DEFAULTS: DemoOptions = {
   instances: 4,
-  rate: 300,
+  rate: 200,
   phaseSeconds: 6,
   slowMs: 300,
   flakyPercent: 10,

@@ -72,7 +72,7 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
   };
 
   return {
-    started({ instances, compression, options }) {
+    started({ instances, compression, options, warmupMs }) {
       write(
         `${c.bold('Outrigger demo')}: instances of "payments" on 127.0.0.1, ${options.rate} calls/s from each client, open loop\n`,
       );
@@ -88,6 +88,9 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
           `    its incident-scale timings ÷${+compression.factor.toFixed(1)} to fit ${options.phaseSeconds} s phases: ${compression.lines.join('; ')}\n`,
         );
       }
+      write(
+        c.dim(`  warming up for ${warmupMs} ms (connections, compiled code), counted nowhere\n`),
+      );
       write('\n');
     },
     phaseStarted(s) {

@@ -33,6 +33,7 @@ export interface View {
     instances: readonly Instance[];
     compression: Compression;
     options: DemoOptions;
+    warmupMs: number;
   }): void;
   phaseStarted(state: LiveState): void;
   refresh(state: LiveState): void;
@@ -69,6 +70,9 @@ export interface RunResult {
 
 const PATH = '/charges/42';
 const REFRESH_MS = 250;
+/** The phase index of warm-up calls: made like the others, counted nowhere. */
+const WARMUP = -1;
+const WARMUP_MS = 1_000;
 
 /**
  * `backends: 'worker'` (the CLI's) runs the instances in a worker thread, as separate processes
@@ -127,8 +131,8 @@ export async function runDemo(
     outrigger: new InFlightCap(options.maxInFlight),
   };
   const phaseStartsMs: number[] = [];
-  const t0 = performance.now();
-  let phaseIndex = 0;
+  let t0 = performance.now();
+  let phaseIndex = WARMUP;
   const now = () => performance.now() - t0;
   const secondOf = (ms: number) => Math.floor(ms / 1_000);
 
@@ -151,18 +155,20 @@ export async function runDemo(
     const tags = demoTags(request?.headers);
     const address = byOrigin.get(String(request?.origin));
     if (tags === undefined || address === undefined) return;
-    recorder.attempt(tags.client, tags.phase, secondOf(now()), address);
+    if (tags.phase !== WARMUP) recorder.attempt(tags.client, tags.phase, secondOf(now()), address);
   };
   subscribe('undici:request:create', onRequest);
 
   const note = (kind: string, text: string) => {
+    if (phaseIndex === WARMUP) return;
     const e = { atMs: now(), phase: phaseIndex, kind, text };
     events.push(e);
     view.event(`${(e.atMs / 1_000).toFixed(1).padStart(5)} s  ${text}`, state());
   };
   const nameOf = (address: string) => instances.find((i) => i.address === address)?.name ?? address;
   const disposers = watchOutrigger(outrigger.events, {
-    counters: () => counters[phaseIndex]!,
+    // Warm-up's counts go to the first phase's; its notes are dropped (above).
+    counters: () => counters[Math.max(0, phaseIndex)]!,
     note,
     nameOf,
     instances: options.instances,
@@ -170,7 +176,7 @@ export async function runDemo(
 
   const settle = (client: ClientName, phase: number, begin: number, result: CallResult) => {
     caps[client].leave();
-    recorder.call(client, phase, secondOf(begin), result, now() - begin);
+    if (phase !== WARMUP) recorder.call(client, phase, secondOf(begin), result, now() - begin);
   };
   const callOutrigger = async (headers: Record<string, string>): Promise<CallResult> => {
     try {
@@ -184,9 +190,10 @@ export async function runDemo(
   const startCall = (client: ClientName) => {
     const phase = phaseIndex;
     const begin = now();
-    recorder.begin(client, phase, secondOf(begin));
+    const counted = phase !== WARMUP;
+    if (counted) recorder.begin(client, phase, secondOf(begin));
     if (!caps[client].tryEnter()) {
-      recorder.call(client, phase, secondOf(begin), { error: DROPPED }, 0);
+      if (counted) recorder.call(client, phase, secondOf(begin), { error: DROPPED }, 0);
       return;
     }
     const headers = { 'x-demo-client': client, 'x-demo-phase': String(phase) };
@@ -194,7 +201,19 @@ export async function runDemo(
     void call.then((result) => settle(client, phase, begin, result));
   };
 
-  view.started({ instances, compression: squeeze, options });
+  // Alternating which client goes first keeps either from always having the head start.
+  const tick = (n: number) => {
+    const first: ClientName = n % 2 === 0 ? 'plain' : 'outrigger';
+    startCall(first);
+    startCall(first === 'plain' ? 'outrigger' : 'plain');
+  };
+  const warmupMs = Math.min(WARMUP_MS, (options.phaseSeconds * 1_000) / 4);
+  view.started({ instances, compression: squeeze, options, warmupMs });
+  // Connections opened, code compiled, Outrigger's latency estimates seeded, for both clients
+  // alike; none of it counted, and the chart's time starts after it.
+  await openLoop(options.rate, warmupMs, tick);
+  t0 = performance.now();
+  phaseIndex = 0;
   const ticker = setInterval(() => view.refresh(state()), REFRESH_MS);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   const loopDelay: { p99Ms: number; maxMs: number }[] = [];
@@ -210,12 +229,7 @@ export async function runDemo(
       phaseIndex = i;
       phaseStartsMs[i] = now();
       view.phaseStarted(state());
-      // Alternating which client goes first keeps either from always having the head start.
-      await openLoop(options.rate, options.phaseSeconds * 1_000, (n) => {
-        const first: ClientName = n % 2 === 0 ? 'plain' : 'outrigger';
-        startCall(first);
-        startCall(first === 'plain' ? 'outrigger' : 'plain');
-      });
+      await openLoop(options.rate, options.phaseSeconds * 1_000, tick);
     }
     // Calls still out end by their deadline; the bound only guards against a bug.
     const drainUntil = now() + options.callTimeoutMs + 2_000;
