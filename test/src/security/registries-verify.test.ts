@@ -30,8 +30,8 @@ beforeAll(() => {
 afterAll(() => pki.remove());
 
 /**
- * `user` differs between the two discoveries: k8sDiscovery shares one informer per (server, user
- * name, namespace, Service), whatever the CA.
+ * `user` differs between the two discoveries: k8sDiscovery shares one informer per (server,
+ * user credentials, namespace, Service), and the cluster's CA is not part of that key.
  */
 function kubeConfig(port: number, user: string, ca?: string): KubeConfig {
   const kc = new KubeConfig();
