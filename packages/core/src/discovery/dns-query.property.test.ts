@@ -367,6 +367,20 @@ describe('counterexamples the DNS properties found', () => {
     await discovery.close();
   });
 
+  it('takes a TTL too large for ms as none (1.8e305 s was an Infinity ms TTL)', async () => {
+    const z = zoneOf({ a: { 'a.svc': { ok: [{ address: '::', ttl: 1.8e305 }] } } });
+    expect(
+      (
+        await resolveHost(
+          resolverFor(() => z),
+          'a.svc',
+          80,
+          4,
+        )
+      ).ttlMs,
+    ).toBeUndefined();
+  });
+
   it('drops SRV records with port 0 or above 65535, or no target (were endpoints on those ports)', async () => {
     const z = zoneOf({
       a: { 'a.svc': { ok: [{ address: '10.0.0.1', ttl: 5 }] } },

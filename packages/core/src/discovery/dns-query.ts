@@ -45,7 +45,8 @@ export async function resolveAddresses(
     }
   }
   if (addresses.length > 0) {
-    return { addresses, ttlMs: Number.isFinite(ttl) ? ttl * 1_000 : undefined };
+    const ttlMs = ttl * 1_000;
+    return { addresses, ttlMs: Number.isFinite(ttlMs) ? ttlMs : undefined };
   }
   if (resolver.lookup) {
     try {
