@@ -9,7 +9,8 @@ function refusal(input: string | URL, secure = false): string {
   } catch (error) {
     expect(error).toBeInstanceOf(RequestInvalidError);
     expect(isOutriggerError(error, 'REQUEST_INVALID')).toBe(true);
-    expect((error as RequestInvalidError).input).toBe(String(input));
+    // Query values are masked: they may carry credentials (the input named without them).
+    expect((error as RequestInvalidError).input).toBe(String(input).replace(/=[^&#]*/g, '=***'));
     return (error as Error).message;
   }
   throw new Error(`expected ${String(input)} to be refused`);
@@ -29,8 +30,8 @@ describe('resolveTarget', () => {
 
   it('refuses another host rather than sending around the mesh, showing the valid forms', () => {
     expect(refusal('http://example.com/x?y=1')).toBe(
-      'payments: cannot send to http://example.com/x?y=1: this client sends to service ' +
-        '"payments" only, not to example.com; use a path (/x?y=1) or http://payments/x?y=1; ' +
+      'payments: cannot send to http://example.com/x?y=***: this client sends to service ' +
+        '"payments" only, not to example.com; use a path (/x?y=***) or http://payments/x?y=***; ' +
         'for another service, create a client for it',
     );
     expect(refusal(new URL('http://10.0.0.5:8080/x'))).toMatch(
@@ -55,5 +56,31 @@ describe('resolveTarget', () => {
     expect(refusal('ftp://payments/x')).toMatch(
       /the ftp: scheme is not supported; use \/x or http:\/\/payments\/x$/,
     );
+  });
+});
+
+describe('resolveTarget: no credential reaches a message', () => {
+  const refusalError = (input: string | URL) => {
+    try {
+      resolveTarget(input, 'payments', false);
+    } catch (error) {
+      return error as Error & { input: unknown; code: string };
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('masks userinfo and query values of a refused URL, in the message and in input', () => {
+    for (const input of [
+      'http://user:SECRET@payments/x',
+      'http://evil/x?access_token=SECRET&a=1',
+      new URL('http://u:SECRET@evil/x?key=SECRET'),
+      'http://payments:8080/x?sig=SECRET',
+    ]) {
+      const error = refusalError(input);
+      expect(error.code).toBe('REQUEST_INVALID');
+      expect(error.message).not.toContain('SECRET');
+      expect(JSON.stringify(error.input)).not.toContain('SECRET');
+    }
+    expect(refusalError('http://user:SECRET@payments/x').message).toMatch(/credentials in the URL/);
   });
 });

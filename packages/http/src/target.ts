@@ -42,22 +42,32 @@ export function resolveTarget(input: string | URL, service: string, secure: bool
 
 function check(
   scheme: string,
-  authority: string,
+  rawAuthority: string,
   path: string,
-  shown: string,
+  url: string,
   service: string,
   secure: boolean,
 ): string {
   const target = withSlash(stripHash(path));
+  // Credentials in the userinfo or the query must not reach an error message (or a log of it).
+  const at = rawAuthority.lastIndexOf('@');
+  const authority = at < 0 ? rawAuthority : rawAuthority.slice(at + 1);
   const refuse = (problem: string, fix: string): never => {
+    const shown = redacted(url);
     throw new RequestInvalidError({
       service,
       input: shown,
       what: `cannot send to ${shown}`,
       problem,
-      fix,
+      fix: redactedQuery(fix),
     });
   };
+  if (at >= 0) {
+    refuse(
+      'credentials in the URL would be sent to every endpoint and logged along the way',
+      `pass them in a header (authorization) and use ${scheme}://${service}${target}`,
+    );
+  }
   if (scheme !== 'http' && scheme !== 'https') {
     refuse(`the ${scheme}: scheme is not supported`, `use ${target} or http://${service}${target}`);
   }
@@ -80,6 +90,15 @@ function check(
     );
   }
   return target;
+}
+
+/** The URL with its userinfo and every query value masked. */
+function redacted(url: string): string {
+  return redactedQuery(url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@'));
+}
+
+function redactedQuery(text: string): string {
+  return text.replace(/([?&][^=&#\s]*=)[^&#\s);]*/g, '$1***');
 }
 
 function withSlash(target: string): string {
