@@ -27,9 +27,9 @@ export interface DemoOptions {
 
 export const DEFAULTS: DemoOptions = {
   instances: 4,
-  rate: 200,
+  rate: 300,
   phaseSeconds: 6,
-  slowMs: 300,
+  slowMs: 500,
   flakyPercent: 10,
   callTimeoutMs: 1_000,
   maxInFlight: 2_000,

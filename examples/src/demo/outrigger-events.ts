@@ -14,7 +14,8 @@ export interface OutriggerCounters {
 export interface Watch {
   /** The current phase's counters. */
   counters(): OutriggerCounters;
-  note(kind: string, text: string): void;
+  /** `instance`: the instance it is about, by name, when there is one. */
+  note(kind: string, text: string, instance?: string): void;
   nameOf(address: string): string;
   instances: number;
 }
@@ -31,12 +32,14 @@ export function watchOutrigger(events: EventBus, w: Watch): (() => void)[] {
       w.note(
         'outlier.ejected',
         `outrigger ejected ${w.nameOf(e.endpoint.id)} for ${e.ejectionMs} ms (${e.reason}; ${e.ejected} of ${e.total} ejected now)`,
+        w.nameOf(e.endpoint.id),
       );
     }),
     events.on('outlier.restored', (e) =>
       w.note(
         'outlier.restored',
         `outrigger restored ${w.nameOf(e.endpoint.id)} after ${Math.round(e.ejectedForMs)} ms`,
+        w.nameOf(e.endpoint.id),
       ),
     ),
     events.on('outlier.ejection_skipped', (e) => {

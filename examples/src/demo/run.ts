@@ -48,6 +48,7 @@ export interface RunEvent {
   readonly phase: number;
   readonly kind: string;
   readonly text: string;
+  readonly instance?: string;
 }
 
 export interface RunResult {
@@ -159,9 +160,9 @@ export async function runDemo(
   };
   subscribe('undici:request:create', onRequest);
 
-  const note = (kind: string, text: string) => {
+  const note = (kind: string, text: string, instance?: string) => {
     if (phaseIndex === WARMUP) return;
-    const e = { atMs: now(), phase: phaseIndex, kind, text };
+    const e = { atMs: now(), phase: phaseIndex, kind, text, ...(instance ? { instance } : {}) };
     events.push(e);
     view.event(`${(e.atMs / 1_000).toFixed(1).padStart(5)} s  ${text}`, state());
   };
@@ -209,8 +210,9 @@ export async function runDemo(
   };
   const warmupMs = Math.min(WARMUP_MS, (options.phaseSeconds * 1_000) / 4);
   view.started({ instances, compression: squeeze, options, warmupMs });
-  // Connections opened, code compiled, Outrigger's latency estimates seeded, for both clients
-  // alike; none of it counted, and the chart's time starts after it.
+  // In the steady state: connections opened, code compiled, Outrigger's latency estimates
+  // seeded, for both clients alike; none of it counted, and the chart's time starts after it.
+  await Promise.all(instances.map((instance, k) => instance.setMode(plan[0]!.modes[k]!)));
   await openLoop(options.rate, warmupMs, tick);
   t0 = performance.now();
   phaseIndex = 0;

@@ -73,7 +73,10 @@ export interface DemoFigures {
   readonly events: readonly {
     readonly atS: number;
     readonly phase: string;
+    readonly kind: string;
     readonly text: string;
+    /** The instance it is about (`#3`), or null. */
+    readonly instance: string | null;
   }[];
   readonly dropped: Readonly<Record<ClientName, number>>;
   chart?: string;
@@ -165,6 +168,7 @@ export function figures(run: RunResult): DemoFigures {
       phase: run.phases[e.phase]!.id,
       kind: e.kind,
       text: e.text,
+      instance: e.instance ?? null,
     })),
     dropped: run.dropped,
   };
@@ -231,6 +235,19 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
     `- A call belongs to the phase it started in. A plain call that began in the last ${retrySpan} ms of the outage retries into the recovery and may succeed there: those are the plain client's few successes in the outage.`,
     `- In the recovery Outrigger refuses calls until its breaker's next trial call succeeds, at most its reset time (${s.outrigger.breakerResetMs} ms here) after the service is back: the price of not hammering a service that is down.`,
   );
+  // The instance that died, #3: whether the recovery saw it back, from the events.
+  const lastOf3 = f.events
+    .filter((e) => e.instance === '#3' && e.kind.startsWith('outlier.'))
+    .at(-1);
+  if (lastOf3?.kind === 'outlier.restored') {
+    out.push(
+      `- #3, the instance that died, was last restored to Outrigger's rotation at ${lastOf3.atS} s (${lastOf3.phase}), when its ejection ended; it takes calls again once it answers.`,
+    );
+  } else if (lastOf3?.kind === 'outlier.ejected') {
+    out.push(
+      `- #3 was still ejected when the run ended: each ejection of an instance lasts longer than the last (${f.settings.outrigger.baseEjectionMs} ms × the times ejected), and it was ejected again while dead (at ${lastOf3.atS} s). Longer phases show it return.`,
+    );
+  }
   const worst = Math.max(...f.phases.map((p) => p.loopDelayP99Ms));
   if (worst > BUSY_MS) {
     out.push(
