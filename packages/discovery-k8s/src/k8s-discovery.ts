@@ -208,10 +208,11 @@ function checkOptions(options: K8sDiscoveryOptions, api: SliceApi | undefined): 
     sliceApi = api;
   } else {
     sliceApi = clientNodeApi(kc!);
-    // Same server and same credentials: the same view of the cluster (RBAC included), so one
-    // watch can serve both.
+    // Same server, same trust in it (CA, verification, server name, proxy) and same
+    // credentials: the same view of the cluster (RBAC included), so one watch can serve both. A
+    // client that verifies the server must never be served by a watch that does not.
     const user = createHash('sha256')
-      .update(JSON.stringify(kc!.getCurrentUser() ?? null))
+      .update(JSON.stringify([kc!.getCurrentUser() ?? null, kc!.getCurrentCluster() ?? null]))
       .digest('hex');
     identity = `${sliceApi.server}\n${user}`;
   }

@@ -49,6 +49,25 @@ describe('Kubernetes discovery: a Service over several EndpointSlices', () => {
     expect(d.watchCount).toBe(1);
   });
 
+  it('a client that verifies the API server is never served by a watch that does not', async () => {
+    const d = await cluster.apiServer();
+    const [a] = await cluster.pods(1);
+    d.apply(sliceFor('payments-aaaaa', [a!]));
+    // The double's kubeconfig skips verification (it speaks plain HTTP): that client is served.
+    const lax = cluster.client(d);
+    expect(await (await lax.fetch('/')).text()).toBe(a!.name);
+    // The same server and token, verifying: it gets its own informer, which client-node refuses
+    // to run over plain HTTP, rather than the lax one's endpoints.
+    const verifying = cluster.kubeConfig(d);
+    verifying.clusters = verifying.clusters.map((c) => ({ ...c, skipTLSVerify: false }));
+    const strict = cluster.client(d, { kubeConfig: verifying }, { discoveryInitialWaitMs: 200 });
+    await expect(strict.fetch('/')).rejects.toMatchObject({
+      code: 'NO_ENDPOINTS',
+      message: expect.stringMatching(/skipTLSVerify/),
+    });
+    expect(d.requests.filter((r) => !r.watch)).toHaveLength(1);
+  });
+
   for (const order of ['new slice first', 'old slice first'] as const) {
     it(`a pod moving between slices is never missing nor doubled (${order})`, async () => {
       const d = await cluster.apiServer();
