@@ -43,7 +43,8 @@ export function phases(instances: number, slowMs: number, flakyPercent: number):
       label: 'one slow',
       title: 'one instance turns slow',
       event: `#2 now answers in ${slowMs} ms`,
-      claim: "the plain client's p99 jumps; Outrigger's P2C-EWMA steers around #2",
+      claim:
+        "a quarter of the plain client's calls wait on #2 (its p95 jumps); Outrigger's P2C-EWMA sends #2 the few it takes to learn",
       modes: set(steady, { 1: 'slow' }),
     },
     {
