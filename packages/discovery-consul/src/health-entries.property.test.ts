@@ -1,7 +1,7 @@
 import type { Endpoint } from '@outrigger/core';
 import { compileRoutes, OutriggerError } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseHealthBody } from './health-body.js';
 import { endpointsFromHealth } from './health-entries.js';
 import { parseRoutesValue } from './routes-value.js';
@@ -13,6 +13,9 @@ import { parseRoutesValue } from './routes-value.js';
  * the last good set); never a TypeError from deep inside the mapping. A KV routes value is JSON
  * that either compiles or is refused.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const jsonJunk = fc.jsonValue({ maxDepth: 2 });
 const orJunk = <T>(arb: fc.Arbitrary<T>, weight = 4) =>

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Endpoint } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type EndpointSliceLike,
   readSlice,
@@ -16,6 +16,9 @@ import { SliceSet } from './slice-set.js';
  * conditions as booleans), or refused with a SliceError naming it; never a TypeError. Merged,
  * one unreadable slice never empties the set: the last good entries of every slice stay.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const SERVICE = 'svc';
 const jsonJunk = fc.jsonValue({ maxDepth: 2 });

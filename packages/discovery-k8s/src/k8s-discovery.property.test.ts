@@ -1,6 +1,6 @@
 import { type Discovery, type Endpoint, ManualClock, settle } from '@outrigger/core';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EndpointSliceLike, readSlice, SERVICE_NAME_LABEL } from './endpoint-slice.js';
 import { k8sDiscoveryOver } from './k8s-discovery.js';
 import { FakeApi, slice } from './test-support/fake-api.js';
@@ -11,6 +11,9 @@ import { FakeApi, slice } from './test-support/fake-api.js';
  * every bad object is reported, never thrown out of the watch, and never turns into an empty or
  * undialable set.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 const open: Discovery[] = [];
 afterEach(async () => {
@@ -110,7 +113,7 @@ describe('k8sDiscovery over junk watch events (issue 17)', () => {
         if (changes.length > 0) expect(errors.length).toBeGreaterThan(0);
         await discovery.close();
       }),
-      { numRuns: 60 },
+      { numRuns: 60, timeout: 2_000 },
     );
   });
 });

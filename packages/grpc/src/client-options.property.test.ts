@@ -1,6 +1,6 @@
 import { OutriggerError } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createGrpcClient } from './client.js';
 import { outriggerInterceptor } from './interceptor.js';
 import { GRPC_OPTION_KEYS } from './options.js';
@@ -12,6 +12,9 @@ import { EchoClient } from './test-support/echo.js';
  * again at once) or is refused with CONFIG_INVALID naming the option; never a TypeError from
  * inside grpc-js or the option checks.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(
@@ -60,7 +63,7 @@ describe('gRPC client options (issue 17)', () => {
         }
         await client.close();
       }),
-      { numRuns: 200 },
+      { numRuns: 200, timeout: 2_000 },
     );
   });
 });
@@ -95,7 +98,7 @@ describe('outriggerInterceptor options (issue 17)', () => {
         }
         await interceptor.close();
       }),
-      { numRuns: 150 },
+      { numRuns: 150, timeout: 2_000 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import { type handleUnaryCall, Metadata, status } from '@grpc/grpc-js';
 import { currentInbound, OutriggerError, systemClock } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifyStatus, createGrpcClassifier, pushbackOf } from './classify.js';
 import { inboundServerInterceptor, withInboundHandler, withInboundService } from './server.js';
 
@@ -11,6 +11,9 @@ import { inboundServerInterceptor, withInboundHandler, withInboundService } from
  * wire. Whatever they hold, a call is still served once, inside a deadline that is absent or no
  * later than asked and capped; a pushback is a delay of 0 ms or more, or none.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const junkText = fc.oneof(
   fc.string({ maxLength: 14 }),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classifyStatus, httpClassifier, parseRetryAfter } from './classify.js';
 
 /**
@@ -7,6 +7,9 @@ import { classifyStatus, httpClassifier, parseRetryAfter } from './classify.js';
  * loop waits before trying again, so a malformed value must read as "no hint" (backoff applies),
  * never as NaN, a negative delay, or "retry now".
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const NOW = Date.parse('Wed, 25 Nov 2026 08:00:00 GMT');
 const LONG_DAYS = {

@@ -1,6 +1,6 @@
 import { OutriggerError } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHttpClient } from './client.js';
 import { HTTP_OPTION_KEYS } from './options.js';
 
@@ -9,6 +9,9 @@ import { HTTP_OPTION_KEYS } from './options.js';
  * `connections`, `deadlineHeader`, ...). Any value either makes a client (closed again at once) or
  * is refused with CONFIG_INVALID naming the option; never a TypeError or an fs error from inside.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(
@@ -82,7 +85,7 @@ describe('HTTP client options (issue 17)', () => {
           await client.close();
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200, timeout: 2_000 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { currentInbound, OutriggerError, systemClock } from '@outrigger/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseTimeoutHeader } from './propagation.js';
 import { runInbound } from './server.js';
 
@@ -9,6 +9,9 @@ import { runInbound } from './server.js';
  * it holds, the request is still served (the handler runs once, in the scope), and the scope's
  * deadline is either absent or no later than what the header and `maxTimeoutMs` allow.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const HEADER = 'outrigger-timeout-ms';
 

@@ -8,7 +8,7 @@ import { withInboundService } from '@outrigger/grpc';
 import { createHttpClient, withInbound } from '@outrigger/http';
 import fc from 'fast-check';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setUpTracing, type Tracing } from '../telemetry/support/otel.js';
 
 /**
@@ -18,6 +18,9 @@ import { setUpTracing, type Tracing } from '../telemetry/support/otel.js';
  * from the caller's span when `traceparent` is valid and starts afresh when not; an outbound call
  * made while serving sends a well-formed `traceparent` of its own.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 /** The W3C propagator's own rule (trace-context level 1): version 00 takes nothing after flags. */
 const VALID_TRACEPARENT =
@@ -140,7 +143,7 @@ describe('inbound trace context and deadline over HTTP (issue 17)', () => {
         }
         if (received.deadline !== undefined) expect(received.deadline).toMatch(/^\d+$/);
       }),
-      { numRuns: 30 },
+      { numRuns: 30, timeout: 5_000 },
     );
     tracing.exporter.reset();
   });
@@ -278,7 +281,7 @@ describe('grpc-timeout and trace metadata over HTTP/2 (issue 17)', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 40, timeout: 5_000 },
     );
   });
 });

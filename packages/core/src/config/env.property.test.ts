@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import { type ConfigInvalidError, OutriggerError } from '../errors/errors.js';
 import { type ResolvedConfig, resolveConfig } from './resolve.js';
@@ -12,6 +12,9 @@ import { SETTINGS } from './settings.js';
  * either refuses with CONFIG_INVALID naming the variable and its value, or takes exactly what the
  * text says, within the setting's range: never a foreign error, never the default.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const SERVICE = 'fuzz-svc';
 const SCOPES = ['OUTRIGGER_FUZZ_SVC_', 'OUTRIGGER_DEFAULT_'] as const;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildChain } from '../chain/build.js';
 import { OutriggerError } from '../errors/errors.js';
 import type { ClientOptions } from './options.js';
@@ -14,6 +14,9 @@ import { SETTINGS } from './settings.js';
  * default standing in for what the caller wrote. Client creation (`buildChain`) is held to the
  * same rule, since that is where a Discovery, a Balancer or a provider is first used.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 const SERVICE = 'fuzz-svc';
 const ENDPOINTS = ['127.0.0.1:1'];
@@ -177,7 +180,7 @@ describe('option objects: a value at any depth of any setting (issue 17)', () =>
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toMatch(new RegExp(`${at[0]}|${def.env}`));
       }),
-      { numRuns: 150 },
+      { numRuns: 150, timeout: 2_000 },
     );
   });
 });
@@ -206,7 +209,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toContain(key);
       }),
-      { numRuns: 250 },
+      { numRuns: 250, timeout: 2_000 },
     );
   });
 
@@ -232,7 +235,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
           expect(named).toBe(true);
         }
       }),
-      { numRuns: 250 },
+      { numRuns: 250, timeout: 2_000 },
     );
   });
 
@@ -247,7 +250,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
       fc.asyncProperty(tree, async (options) => {
         await build({ ...options, service: SERVICE, env: ENV, discovery: ENDPOINTS });
       }),
-      { numRuns: 150 },
+      { numRuns: 150, timeout: 2_000 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../time/clock.js';
 import { ManualClock, settle } from '../time/manual-clock.js';
 import type { Discovery } from './discovery.js';
@@ -16,6 +16,9 @@ import type { Endpoint } from './endpoint.js';
  * is a number of ms or none, or fails; DNS discovery then keeps the last good set and retries no
  * sooner than `minIntervalMs`, never in a hot loop.
  */
+
+// A property runs many cases: room for a loaded CI machine (each case has its own fast-check timeout).
+vi.setConfig({ testTimeout: 30_000 });
 
 const MIN_INTERVAL_MS = 1_000;
 const INTERVAL_MS = 30_000;
@@ -195,7 +198,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, timeout: 2_000 },
     );
   });
 
@@ -215,7 +218,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, timeout: 2_000 },
     );
   });
 });
@@ -300,7 +303,7 @@ describe('DNS discovery over junk answers (issue 17)', () => {
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 60, timeout: 2_000 },
     );
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OutriggerError } from '../errors/errors.js';
 import type { Endpoint } from './endpoint.js';
 import { checkEndpoints, type EndpointSpec } from './endpoint-list.js';
@@ -10,6 +10,9 @@ import { staticDiscovery } from './static-discovery.js';
  * from `update()` at run time. Any list gives endpoints a transport can use, or is refused with
  * CONFIG_INVALID naming the entry or the variable; a refused update leaves the set in force.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(

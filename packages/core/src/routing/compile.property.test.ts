@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildChain } from '../chain/build.js';
 import type { RequestInfo } from '../context/request-info.js';
 import { OutriggerError } from '../errors/errors.js';
@@ -13,6 +13,9 @@ import { parseSelector } from './selector.js';
  * and whose matchers answer true or false for any request, or is refused with CONFIG_INVALID
  * naming where in `routes` it went wrong; a refused table at run time leaves the one in force.
  */
+
+// A property runs many cases: room for a loaded CI machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(
