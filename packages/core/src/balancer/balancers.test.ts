@@ -66,6 +66,22 @@ describe('P2C', () => {
     expect(weighted.pick(request())).toBe(heavy);
   });
 
+  it('weighs a retry between two untried endpoints, not the one left in a pair with a tried one', () => {
+    const [failed, slow, fastA, fastB] = backends(4);
+    const balancer = p2cEwma({ random: seededRandom(7) });
+    balancer.observe!(failed!, 5, 'success', 0);
+    balancer.observe!(slow!, 500, 'success', 0);
+    balancer.observe!(fastA!, 5, 'success', 0);
+    balancer.observe!(fastB!, 5, 'success', 0);
+    const picker = balancer.build([failed!, slow!, fastA!, fastB!]);
+    const picks = Array.from({ length: 3_000 }, () =>
+      picker.pick(request({ exclude: [failed!.endpoint] })),
+    );
+    expect(picks).not.toContain(failed);
+    // Unweighed, a pair {failed, slow} (one draw in six) sent the retry to slow.
+    expect(shares(picks).get(slow!.id) ?? 0).toBeLessThan(0.01);
+  });
+
   it('counts a failure as a penalised latency and a cancellation only as a lower bound', () => {
     const [a, b] = backends(2);
     const balancer = p2cEwma({ defaultRttMs: 20 });

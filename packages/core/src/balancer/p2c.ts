@@ -52,22 +52,34 @@ class P2cPicker implements Picker {
     const exclude = request.exclude;
     // A whole number, so that passing it on never boxes it (see #cost).
     const tick = tickOf(request.now);
+    // A retry's draw that hits an endpoint already tried keeps the other as a candidate and
+    // draws again for a second one to weigh it against: taken unweighed, a slow endpoint would
+    // get every retry whose pair it shares with the endpoint that failed.
+    let held: Backend | undefined;
     for (let draw = 0; draw < DRAWS; draw++) {
       this.#pair();
-      const a = backends[PAIR[0]!]!;
-      const b = backends[PAIR[1]!]!;
-      const aTried = exclude !== undefined && isExcluded(a, exclude);
-      const bTried = exclude !== undefined && isExcluded(b, exclude);
-      if (!aTried && !bTried) {
-        if (a === b) return a;
-        this.#cost(a, tick, 0);
-        this.#cost(b, tick, 1);
-        return COSTS[0]! <= COSTS[1]! ? a : b;
+      let a = backends[PAIR[0]!]!;
+      let b = backends[PAIR[1]!]!;
+      if (exclude !== undefined) {
+        const aTried = isExcluded(a, exclude);
+        const bTried = isExcluded(b, exclude);
+        if (aTried || bTried) {
+          if (aTried && bTried) continue;
+          const untried = aTried ? b : a;
+          if (held === undefined || held === untried) {
+            held = untried;
+            continue;
+          }
+          a = held;
+          b = untried;
+        }
       }
-      if (!aTried) return a;
-      if (!bTried) return b;
+      if (a === b) return a;
+      this.#cost(a, tick, 0);
+      this.#cost(b, tick, 1);
+      return COSTS[0]! <= COSTS[1]! ? a : b;
     }
-    return firstUntried(backends, exclude, Math.floor(this.#random() * n));
+    return held ?? firstUntried(backends, exclude, Math.floor(this.#random() * n));
   }
 
   /**

@@ -8,7 +8,7 @@ import { compileRoutes } from '../routing/compile.js';
 import { ROUTE, type Route, SUBSET } from '../routing/route.js';
 import { type AttemptFrame, type Guard, guardPolicy, WAIT } from '../service/guard.js';
 import { namedPolicy, type Policy } from '../service/service.js';
-import { type Clock, systemClock } from '../time/clock.js';
+import { systemClock } from '../time/clock.js';
 import type { Backend } from './backend.js';
 import type { PickRequest } from './balancer.js';
 import { hashString } from './hash.js';
