@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createGrpcClient } from '@outrigger/grpc';
-import { createHttpClient } from '@outrigger/http';
+import { createHttpClient, type HttpClient } from '@outrigger/http';
 import { type HttpInstance, startInstance } from '../chaos/support/http-instance.js';
 import { Echo, type EchoMessage } from '../src/grpc/support/protos.js';
 import { type SpawnedServer, spawnGrpcServer } from '../src/grpc/support/server-process.js';
@@ -84,6 +84,30 @@ interface PhaseResult {
   readonly outcomes: Map<string, number>;
   readonly seconds: number;
   readonly violations: string[];
+  /** What the client did about the faults (retries, requeues, injected faults), from its events. */
+  tally?: string;
+}
+
+/** Counts the client's reactions to the faults, so the figures show the faults did happen. */
+function tallyOf(events: HttpClient['events']): () => string {
+  let retries = 0;
+  let requeues = 0;
+  let aborts = 0;
+  let delays = 0;
+  let ejections = 0;
+  events.on('retry.scheduled', (e) => {
+    if (e.requeue) requeues++;
+    else retries++;
+  });
+  events.on('fault.injected', (e) => {
+    if (e.kind === 'abort') aborts++;
+    else delays++;
+  });
+  events.on('outlier.ejected', () => ejections++);
+  const n = (v: number) => v.toLocaleString('en-US');
+  return () =>
+    `${n(retries)} retries, ${n(requeues)} requeues, ${n(ejections)} ejections` +
+    (aborts + delays > 0 ? `, ${n(aborts)} injected aborts and ${n(delays)} delays` : '');
 }
 
 /**
@@ -191,7 +215,9 @@ async function httpPhase(): Promise<PhaseResult> {
     const text = await res.body.text();
     return res.statusCode === 200 && text === 'ok' ? 'ok' : String(res.statusCode);
   };
+  const tally = tallyOf(client.events);
   const result = await phase('http', HTTP_CALLS, call, codeOf, restart);
+  result.tally = tally();
   await client.close();
   await Promise.all(instances.map((i) => i.kill('SIGTERM')));
   return result;
@@ -199,7 +225,11 @@ async function httpPhase(): Promise<PhaseResult> {
 
 // ---- gRPC ---------------------------------------------------------------------------------
 
-type SayClient = { unary: { Say(m: EchoMessage): Promise<EchoMessage> }; close(): Promise<void> };
+type SayClient = {
+  unary: { Say(m: EchoMessage): Promise<EchoMessage> };
+  close(): Promise<void>;
+  events: HttpClient['events'];
+};
 
 async function grpcPhase(): Promise<PhaseResult> {
   const servers: SpawnedServer[] = await Promise.all([0, 1, 2].map(() => spawnGrpcServer('echo')));
@@ -226,7 +256,9 @@ async function grpcPhase(): Promise<PhaseResult> {
     const e = error as { code?: unknown; cause?: { code?: unknown } };
     return `status ${String(e.code)}${e.cause?.code === undefined ? '' : ` (${String(e.cause.code)})`}`;
   };
+  const tally = tallyOf(client.events);
   const result = await phase('grpc', GRPC_CALLS, call, describe, restart);
+  result.tally = tally();
   await client.close();
   await Promise.all(servers.map((s) => s.kill('SIGTERM')));
   return result;
@@ -254,7 +286,8 @@ function table(r: PhaseResult): string {
     r.violations.length === 0
       ? 'flat within the tolerances'
       : `NOT flat: ${r.violations.join('; ')}`;
-  return `${lines.join('\n')}\n\nOutcomes: ${outcomes}. ${rate} calls/s over ${r.seconds.toFixed(0)} s. Verdict: ${verdict}.`;
+  const tally = r.tally ? ` The client made ${r.tally}.` : '';
+  return `${lines.join('\n')}\n\nOutcomes: ${outcomes}.${tally} ${rate} calls/s over ${r.seconds.toFixed(0)} s. Verdict: ${verdict}.`;
 }
 
 function section(http: PhaseResult, grpc: PhaseResult, exitNote: string): string {

@@ -183,8 +183,8 @@ export async function faultProxy(
       }
       // Nothing to do in what arrived so far: pass whole frames on, keep a partial one.
       if (cut.headSeen) headDone = true;
-      send(serverBuf.subarray(0, cut.keepFrom));
-      serverBuf = serverBuf.subarray(cut.keepFrom);
+      send(serverBuf.subarray(0, cut.forwardable));
+      serverBuf = serverBuf.subarray(cut.forwardable);
     });
   });
 
@@ -229,8 +229,8 @@ interface Cut {
   readonly afterHead?: number | undefined;
   /** Just past a response's trailers (h2). */
   readonly afterTrailers?: number | undefined;
-  /** Bytes that can go on as they are (nothing of interest in them). */
-  readonly keepFrom: number;
+  /** How many bytes from the start can go on as they are (nothing of interest in them). */
+  readonly forwardable: number;
   readonly headSeen?: boolean;
 }
 
@@ -238,18 +238,18 @@ interface Cut {
 function http1Cut(buf: Buffer, headDone: boolean): Cut {
   if (headDone)
     return buf.length > 0
-      ? { midBody: Math.ceil(buf.length / 2), keepFrom: buf.length, headSeen: true }
-      : { keepFrom: 0 };
+      ? { midBody: Math.ceil(buf.length / 2), forwardable: buf.length, headSeen: true }
+      : { forwardable: 0 };
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0)
-    return { midHead: buf.length > 1 ? Math.floor(buf.length / 2) : undefined, keepFrom: 0 };
+    return { midHead: buf.length > 1 ? Math.floor(buf.length / 2) : undefined, forwardable: 0 };
   const afterHead = end + 4;
   const body = buf.length - afterHead;
   return {
     midHead: Math.floor(afterHead / 2),
     afterHead,
     midBody: body > 0 ? afterHead + Math.ceil(body / 2) : undefined,
-    keepFrom: afterHead,
+    forwardable: afterHead,
     headSeen: true,
   };
 }
@@ -295,7 +295,7 @@ function h2Cut(buf: Buffer): Cut {
     midBody,
     afterHead: head,
     afterTrailers,
-    keepFrom: midHead === undefined && midBody === undefined ? complete : 0,
+    forwardable: midHead === undefined && midBody === undefined ? complete : 0,
   };
 }
 
