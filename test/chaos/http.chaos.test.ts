@@ -596,7 +596,10 @@ describe('HTTP chaos', () => {
     });
     const waited = await outcome(() => get(hung));
     expect(waited.ok).toBe(false);
-    if (!waited.ok) expect(isOutriggerError(waited.error)).toBe(true);
+    // NO_ENDPOINTS, as documented; about one call in twenty gets TIMEOUT instead, both clients:
+    // the deadline and the first-set wait race at the same instant (reported with issue 17).
+    const code = waited.ok ? undefined : (waited.error as { code?: string }).code;
+    expect(['NO_ENDPOINTS', 'TIMEOUT']).toContain(code);
     expect(waited.ms).toBeLessThan(300 + LATE_MS);
     expectUnaffected(await n.stop());
     await expectClean(before);
