@@ -187,6 +187,8 @@ const suite: BenchSuite = {
       cTimeout(10_000, TimeoutStrategy.Aggressive),
       cBulkhead(20_000, 0),
     );
+    // opossum with its own timeout, as it is used: a timer per call, all 10,000 of them alive.
+    const opossumGated = new CircuitBreaker((gate: Promise<void>) => gate, { timeout: 10_000 });
     // N = 100,000 shows whether the cost per call keeps growing past 10,000 (cockatiel's would
     // take minutes there, so it is left out of that column).
     const flight: [string, Stats, Stats, Stats | undefined][] = [];
@@ -197,6 +199,7 @@ const suite: BenchSuite = {
         (gate: Promise<void>) => chainGated.call(gate, CallContext.root()),
       ],
       ['cockatiel wrap(…)', (gate: Promise<void>) => cockatielGated.execute(() => gate)],
+      ['opossum (with its timeout)', (gate: Promise<void>) => opossumGated.fire(gate)],
       ['hand-written floor', floorGated()],
     ] as const) {
       flight.push([
@@ -207,6 +210,7 @@ const suite: BenchSuite = {
       ]);
     }
     await chainGated.close();
+    opossumGated.shutdown();
     await v.close();
 
     const over = ratio(chainNs, bareNs);
