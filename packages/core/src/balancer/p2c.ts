@@ -1,4 +1,5 @@
 import type { Verdict } from '../classify/classifier.js';
+import { ConfigInvalidError } from '../errors/errors.js';
 import { AliasTable } from './alias.js';
 import type { Backend } from './backend.js';
 import {
@@ -154,11 +155,14 @@ export interface P2cEwmaOptions {
  * detection ejects it.
  */
 export function p2cEwma(options: P2cEwmaOptions = {}): Balancer {
-  const decayMs = options.decayMs ?? 10_000;
-  const penalty = options.failurePenalty ?? 10;
+  const decayMs = positive('decayMs', options.decayMs ?? 10_000);
+  const penalty = positive('failurePenalty', options.failurePenalty ?? 10);
   const random = pickRandom(options.random);
   // The typical successful latency is also what a failure is penalised against.
-  const state: EwmaState = { decayMs, typicalMs: options.defaultRttMs ?? 30 };
+  const state: EwmaState = {
+    decayMs,
+    typicalMs: positive('defaultRttMs', options.defaultRttMs ?? 30),
+  };
   return {
     name: 'p2c-ewma',
     build: (backends) => new P2cPicker(backends, random, state),
@@ -184,6 +188,18 @@ export function p2cEwma(options: P2cEwmaOptions = {}): Balancer {
 }
 
 /** P2C over requests in flight per unit of weight (Envoy's least request with two choices). */
+/** A NaN or negative here would turn every cost NaN, and every pick a coin toss, silently. */
+function positive(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigInvalidError({
+      setting: `p2cEwma option ${option}`,
+      value,
+      expected: 'a finite number above 0',
+    });
+  }
+  return value;
+}
+
 export function p2cLeastRequest(options: { random?: Random | undefined } = {}): Balancer {
   const random = pickRandom(options.random);
   return {

@@ -1,3 +1,5 @@
+import { ConfigInvalidError } from '../errors/errors.js';
+
 /** Uniform in [0, 1), like `Math.random`. Injected wherever a policy draws, so tests can seed it. */
 export type Random = () => number;
 
@@ -27,6 +29,14 @@ export function seededRandom(seed: number): Random {
  * does not draw in step.
  */
 export function pickRandom(random: Random | undefined): Random {
+  // Checked here, once, rather than failing as a TypeError at the first pick, mid-call.
+  if (random !== undefined && typeof random !== 'function') {
+    throw new ConfigInvalidError({
+      setting: 'balancer option random',
+      value: random,
+      expected: 'a function returning a number in [0, 1), like Math.random',
+    });
+  }
   return random === undefined || random === Math.random
     ? seededRandom(Math.floor(Math.random() * 4_294_967_296))
     : random;

@@ -1,3 +1,4 @@
+import { checkExtras } from '../config/policy-options.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { type RetryBudgetOptions, resolveRetryBudgetOptions } from './options.js';
 
@@ -30,6 +31,8 @@ export class RetryBudget {
   #sinceRotate = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
+    // The clock is read right below: a wrong one must be CONFIG_INVALID, not a TypeError.
+    checkExtras('retry budget', options.clock === undefined ? {} : { clock: options.clock });
     const resolved = resolveRetryBudgetOptions(options);
     this.ratio = resolved.ratio;
     this.minPerSecond = resolved.minPerSecond;

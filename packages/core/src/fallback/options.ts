@@ -29,7 +29,7 @@ export function checkFallbackOptions(options: FallbackOptions<unknown>): void {
   if (typeof codes !== 'function' && !listOk) {
     throw new ConfigInvalidError({
       setting: 'option fallback.codes',
-      value: Array.isArray(codes) ? JSON.stringify(codes) : codes,
+      value: Array.isArray(codes) ? listText(codes) : codes,
       expected:
         "a non-empty list of error codes (['CIRCUIT_OPEN', 'BULKHEAD_FULL']) or a predicate (error, ctx) => boolean",
     });
@@ -40,5 +40,14 @@ export function checkFallbackOptions(options: FallbackOptions<unknown>): void {
       value: 'unset',
       expected: 'a fallback value, or a function (error, ctx) => value',
     });
+  }
+}
+
+/** A list as JSON for the message; one holding what JSON cannot show (a BigInt) as its types. */
+function listText(list: unknown[]): string {
+  try {
+    return JSON.stringify(list);
+  } catch {
+    return `[${list.map((item) => typeof item).join(', ')}]`;
   }
 }

@@ -1,7 +1,7 @@
 import type { RetryBudget } from '../budget/retry-budget.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { RetryOptions } from '../config/options.js';
-import { checkedValue, HOUR_MS } from '../config/policy-options.js';
+import { checkExtras, checkedValue, HOUR_MS, type PolicyExtras } from '../config/policy-options.js';
 import { choice, int, ms, onOff, type SettingDef } from '../config/setting.js';
 import { ConfigInvalidError } from '../errors/errors.js';
 import type { EventBus } from '../events/events.js';
@@ -116,6 +116,22 @@ function backoffMs(def: SettingDef<number>, value: unknown, name: string): numbe
 }
 
 export function checkRetryOptions(options: RetryPolicyOptions): CheckedRetryOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigInvalidError({
+      setting: 'retry() options',
+      value: options,
+      expected: 'an options object',
+    });
+  }
+  // Read per call (classifier, events, clock, random): wrong ones would fail calls, not creation.
+  checkExtras('retry', options as PolicyExtras);
+  if (options.random !== undefined && typeof options.random !== 'function') {
+    throw new ConfigInvalidError({
+      setting: 'retry() random',
+      value: options.random,
+      expected: 'a function returning a number in [0, 1), like Math.random',
+    });
+  }
   const backoff = options.backoff;
   const baseMs = backoffMs(BACKOFF_BASE_MS, backoff?.baseMs ?? BACKOFF_BASE_MS.default, 'baseMs');
   const maxMs = backoffMs(BACKOFF_MAX_MS, backoff?.maxMs ?? BACKOFF_MAX_MS.default, 'maxMs');

@@ -55,7 +55,7 @@ export function checkTimeoutOptions(options: TimeoutPolicyOptions): {
   if (totalMs !== undefined && perTryMs !== undefined) {
     throw new ConfigInvalidError({
       setting: 'timeout()',
-      value: JSON.stringify({ totalMs, perTryMs }),
+      value: { totalMs, perTryMs },
       expected:
         'one of totalMs or perTryMs: a per-try timeout belongs inside retry(), so it is its own policy',
     });
