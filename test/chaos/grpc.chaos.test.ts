@@ -364,13 +364,14 @@ describe('gRPC chaos', () => {
       const r = await call(value);
       expect(statusOf(r), `pushback ${value}`).toBe('UNAVAILABLE');
       expect(seen.get(value), `pushback ${value}`).toBe(1);
-      expect(r.ms).toBeLessThan(300);
+      expect(r.ms).toBeLessThan(600);
     }
-    // Beyond the cap (115 days): not waited for, the failure is the answer, at once.
+    // Beyond the cap (115 days): not waited for, the failure is the answer, at once (under 600 ms
+    // tells that from waiting out the 1 s cap on a loaded machine).
     const huge = await call('9999999999');
     expect(statusOf(huge)).toBe('UNAVAILABLE');
     expect(seen.get('9999999999')).toBe(1);
-    expect(huge.ms).toBeLessThan(300);
+    expect(huge.ms).toBeLessThan(600);
     // Well-formed and within the cap: retried after it.
     const zero = await call('0');
     expect(zero.ok).toBe(true);
@@ -456,7 +457,7 @@ describe('gRPC chaos', () => {
     const refused = await outcome(() => say(strict));
     expect(statusOf(refused)).toBe('UNAVAILABLE NO_ENDPOINTS');
     if (!refused.ok) expect((refused.error as Error).cause).toBeInstanceOf(NoEndpointsError);
-    expect(refused.ms).toBeLessThan(100);
+    expect(refused.ms).toBeLessThan(LATE_MS);
     // In panic, calls still go to the ejected instances, which now answer.
     await runCalls(12, 1, () => say(panicky));
     for (const s of fleet) s.behaviour = {};

@@ -417,11 +417,12 @@ describe('HTTP chaos', () => {
     }
     const limited = await call('garbage', 429);
     expect(limited).toMatchObject({ ok: true, value: 200 });
-    // Huge, or a date far ahead: beyond the cap, so the 503 is the answer, at once.
+    // Huge, or a date far ahead: beyond the cap, so the 503 is the answer, at once (under 600 ms
+    // tells that from waiting out the 1 s cap on a loaded machine).
     for (const value of ['99999999999', '11', 'Fri, 31 Dec 9999 23:59:59 GMT']) {
       const r = await call(value);
       expect(r, `Retry-After: ${value}`).toMatchObject({ ok: true, value: 503 });
-      expect(r.ms).toBeLessThan(300);
+      expect(r.ms).toBeLessThan(600);
       expect(seen.get(value)).toBe(1);
     }
     expectUnaffected(await n.stop());
@@ -516,7 +517,7 @@ describe('HTTP chaos', () => {
       expect(refused.error).toBeInstanceOf(NoEndpointsError);
       expect((refused.error as Error).message).toMatch(/ejected and panic mode is off/);
     }
-    expect(refused.ms).toBeLessThan(100);
+    expect(refused.ms).toBeLessThan(LATE_MS);
     // With panic: all three ejected, the balancer spreads calls over all of them again.
     const panics: number[] = [];
     panicky.events.on('balancer.panic_entered', (e) => panics.push(e.healthy));
@@ -652,7 +653,7 @@ describe('HTTP chaos', () => {
     expect(answered + lateAfterAbort.length).toBe(CALLS);
     // An abort ends its call at once, whatever the call was doing.
     lateAfterAbort.sort((a, b) => a - b);
-    expect(lateAfterAbort[Math.floor(lateAfterAbort.length * 0.99)]).toBeLessThan(100);
+    expect(lateAfterAbort[Math.floor(lateAfterAbort.length * 0.99)]).toBeLessThan(LATE_MS);
     expect(await get(c)).toBe('200 ok');
     // The storm keeps this one event loop saturated, neighbour included: what must hold is that
     // none of its calls failed and none was held for long.
