@@ -172,7 +172,7 @@ describe('Consul health answers (issue 17)', () => {
         }
         expectUsable(endpointsFromHealth(entries, options));
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 });
@@ -235,7 +235,7 @@ describe('Consul KV routes values (issue 17)', () => {
           expect((error as OutriggerError).message).toMatch(/routes/);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 });

@@ -150,7 +150,7 @@ describe('EndpointSlices (issue 17)', () => {
           expect(e.node === undefined || typeof e.node === 'string').toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -187,7 +187,7 @@ describe('EndpointSlices (issue 17)', () => {
           if (o.kind === 'upsert' && unreadable === 1) expect(set.endpoints()).toEqual(before);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });

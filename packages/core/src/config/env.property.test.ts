@@ -184,7 +184,7 @@ describe('every setting parses its environment value strictly (issue 17)', () =>
           expect(def.schema.safeParse(resolved.value).success).toBe(true);
           expect(resolved.value).toEqual(def.parseEnv(raw));
         }),
-        { numRuns: 40 },
+        { numRuns: 30 },
       );
     });
   }
@@ -245,7 +245,7 @@ describe('numbers, switches and choices agree with an independent oracle (issue 
           expect(resolved.value).toBe(expected.value);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
@@ -261,7 +261,7 @@ describe('numbers, switches and choices agree with an independent oracle (issue 
           expect(def.format(resolved.value as never)).toBe(raw);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 150 },
     );
   });
 });

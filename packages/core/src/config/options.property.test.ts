@@ -180,7 +180,7 @@ describe('option objects: a value at any depth of any setting (issue 17)', () =>
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toMatch(new RegExp(`${at[0]}|${def.env}`));
       }),
-      { numRuns: 150, timeout: 2_000 },
+      { numRuns: 100, timeout: 2_000 },
     );
   });
 });
@@ -209,7 +209,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
         const outcome = await build(options);
         if (!outcome.ok) expect(outcome.error.message).toContain(key);
       }),
-      { numRuns: 250, timeout: 2_000 },
+      { numRuns: 150, timeout: 2_000 },
     );
   });
 
@@ -235,7 +235,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
           expect(named).toBe(true);
         }
       }),
-      { numRuns: 250, timeout: 2_000 },
+      { numRuns: 150, timeout: 2_000 },
     );
   });
 
@@ -250,7 +250,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
       fc.asyncProperty(tree, async (options) => {
         await build({ ...options, service: SERVICE, env: ENV, discovery: ENDPOINTS });
       }),
-      { numRuns: 150, timeout: 2_000 },
+      { numRuns: 100, timeout: 2_000 },
     );
   });
 });

@@ -198,7 +198,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 300, timeout: 2_000 },
+      { numRuns: 200, timeout: 2_000 },
     );
   });
 
@@ -218,7 +218,7 @@ describe('DNS answers (issue 17)', () => {
         if (ttlMs !== undefined)
           expect(Number.isFinite(ttlMs) && ttlMs >= 0, `ttlMs ${ttlMs}`).toBe(true);
       }),
-      { numRuns: 300, timeout: 2_000 },
+      { numRuns: 200, timeout: 2_000 },
     );
   });
 });
@@ -303,7 +303,7 @@ describe('DNS discovery over junk answers (issue 17)', () => {
           }
         },
       ),
-      { numRuns: 60, timeout: 2_000 },
+      { numRuns: 40, timeout: 2_000 },
     );
   });
 });
