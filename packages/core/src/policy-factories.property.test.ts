@@ -19,7 +19,7 @@ import { retry } from './retry/policy.js';
 import { timeout } from './timeout/policy.js';
 
 /**
- * Issue 17, fuzzed inputs: the option objects of the policy factories and built-in sources, which
+ * Fuzzed inputs: the option objects of the policy factories and built-in sources, which
  * code calls directly (`retry({ maxAttempts })`, `dnsDiscovery({ port })`). Any object, with the
  * factory's own keys holding anything, typos beside them and wrong shared extras, either builds or
  * is refused with CONFIG_INVALID naming the factory's option; never a TypeError from inside.
@@ -106,7 +106,7 @@ const FACTORIES: Record<
   maglev: { keys: ['random', 'tableSize'], make: maglev },
 };
 
-describe('policy factories and built-in sources (issue 17)', () => {
+describe('policy factories and built-in sources', () => {
   const cases = fc
     .constantFrom(...Object.keys(FACTORIES))
     .chain((name) =>

@@ -7,7 +7,7 @@ import { consulDiscovery } from './consul-discovery.js';
 import { parseHealthBody } from './health-body.js';
 
 /**
- * Issue 17, fuzzed inputs: consulDiscovery against an agent that answers a good set and then
+ * Fuzzed inputs: consulDiscovery against an agent that answers a good set and then
  * anything at all. Subscribers hear of a bad answer as an error, or get a usable non-empty set;
  * the last good set stays in force through every bad answer ("never an empty pool because a
  * registry blinked"). A real HTTP agent stub on 127.0.0.1, one service name per run.
@@ -79,7 +79,7 @@ interface Script {
   onDone?: () => void;
 }
 
-describe('consulDiscovery over junk answers (issue 17)', () => {
+describe('consulDiscovery over junk answers', () => {
   let server: Server;
   let agent: string;
   const scripts = new Map<string, Script>();

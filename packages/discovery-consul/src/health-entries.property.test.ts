@@ -7,7 +7,7 @@ import { endpointsFromHealth } from './health-entries.js';
 import { parseRoutesValue } from './routes-value.js';
 
 /**
- * Issue 17, fuzzed inputs: Consul's answers are bodies from an agent (or whatever answers on its
+ * Fuzzed inputs: Consul's answers are bodies from an agent (or whatever answers on its
  * port). A health body either maps to endpoints a transport can dial and a balancer can weigh, or
  * is refused with a plain error that says what was wrong (which the watch reports while keeping
  * the last good set); never a TypeError from deep inside the mapping. A KV routes value is JSON
@@ -156,7 +156,7 @@ function expectUsable(endpoints: readonly Endpoint[]): void {
   }
 }
 
-describe('Consul health answers (issue 17)', () => {
+describe('Consul health answers', () => {
   it('map to usable endpoints, or are refused with a plain error saying why', () => {
     fc.assert(
       fc.property(body, mapping, (text, options) => {
@@ -177,7 +177,7 @@ describe('Consul health answers (issue 17)', () => {
   });
 });
 
-describe('Consul KV routes values (issue 17)', () => {
+describe('Consul KV routes values', () => {
   const route = fc.record(
     {
       name: orJunk(text),

@@ -11,7 +11,7 @@ import {
 import { SliceSet } from './slice-set.js';
 
 /**
- * Issue 17, fuzzed inputs: EndpointSlices as a watch delivers them, which nothing here can trust.
+ * Fuzzed inputs: EndpointSlices as a watch delivers them, which nothing here can trust.
  * A slice is read into entries a transport can dial (an address of the slice's family, one port,
  * conditions as booleans), or refused with a SliceError naming it; never a TypeError. Merged,
  * one unreadable slice never empties the set: the last good entries of every slice stay.
@@ -125,7 +125,7 @@ function expectDialable(endpoints: readonly Endpoint[]): void {
   }
 }
 
-describe('EndpointSlices (issue 17)', () => {
+describe('EndpointSlices', () => {
   it('read into dialable entries, or are refused with a SliceError naming the slice', () => {
     fc.assert(
       fc.property(slice, port, (s, p) => {
@@ -192,7 +192,7 @@ describe('EndpointSlices (issue 17)', () => {
   });
 });
 
-/** What the properties above found, kept as plain cases (issue 17). */
+/** What the properties above found, kept as plain cases. */
 describe('counterexamples the EndpointSlice properties found', () => {
   const slice = (patch: Record<string, unknown>) =>
     ({ ...good('s1', '10.0.0.1'), ...patch }) as EndpointSliceLike;

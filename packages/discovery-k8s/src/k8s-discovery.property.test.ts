@@ -6,7 +6,7 @@ import { k8sDiscoveryOver } from './k8s-discovery.js';
 import { FakeApi, slice } from './test-support/fake-api.js';
 
 /**
- * Issue 17, fuzzed inputs: k8sDiscovery fed a good list and then a watch of junk events (unknown
+ * Fuzzed inputs: k8sDiscovery fed a good list and then a watch of junk events (unknown
  * types, objects of any shape, slices it cannot read). The good set stays what subscribers have;
  * every bad object is reported, never thrown out of the watch, and never turns into an empty or
  * undialable set.
@@ -83,7 +83,7 @@ const event = fc.record({
   object: unreadable,
 });
 
-describe('k8sDiscovery over junk watch events (issue 17)', () => {
+describe('k8sDiscovery over junk watch events', () => {
   it('keeps the good set and reports the bad objects, whatever the watch sends', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 4 }), async (events) => {

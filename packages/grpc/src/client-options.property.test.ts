@@ -7,7 +7,7 @@ import { GRPC_OPTION_KEYS } from './options.js';
 import { EchoClient } from './test-support/echo.js';
 
 /**
- * Issue 17, fuzzed inputs: the options the gRPC client adds to the shared ones (`credentials`,
+ * Fuzzed inputs: the options the gRPC client adds to the shared ones (`credentials`,
  * `tls`, `channelOptions`, `methods`, `healthCheck`, ...). Any value either makes a client (closed
  * again at once) or is refused with CONFIG_INVALID naming the option; never a TypeError from
  * inside grpc-js or the option checks.
@@ -45,7 +45,7 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything({ maxDepth: 1, withNullPrototype: true, withBigInt: true }),
 );
 
-describe('gRPC client options (issue 17)', () => {
+describe('gRPC client options', () => {
   it('make a client, or are refused with CONFIG_INVALID naming the option', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...GRPC_OPTION_KEYS), junk, async (key, value) => {
@@ -68,7 +68,7 @@ describe('gRPC client options (issue 17)', () => {
   });
 });
 
-describe('outriggerInterceptor options (issue 17)', () => {
+describe('outriggerInterceptor options', () => {
   const keys = [
     'idempotent',
     'methods',
@@ -103,7 +103,7 @@ describe('outriggerInterceptor options (issue 17)', () => {
   });
 });
 
-/** What the properties above found, kept as plain cases (issue 17). */
+/** What the properties above found, kept as plain cases. */
 describe('counterexamples the gRPC option property found', () => {
   it.each([
     ['healthCheck', { n: 10n }],

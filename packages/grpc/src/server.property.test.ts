@@ -6,7 +6,7 @@ import { classifyStatus, createGrpcClassifier, pushbackOf } from './classify.js'
 import { inboundServerInterceptor, withInboundHandler, withInboundService } from './server.js';
 
 /**
- * Issue 17, fuzzed inputs, gRPC side: the inbound deadline (`grpc-timeout`, which grpc-js turns
+ * Fuzzed inputs, gRPC side: the inbound deadline (`grpc-timeout`, which grpc-js turns
  * into the call's `getDeadline()`) and `grpc-retry-pushback-ms` come from the other end of the
  * wire. Whatever they hold, a call is still served once, inside a deadline that is absent or no
  * later than asked and capped; a pushback is a delay of 0 ms or more, or none.
@@ -38,7 +38,7 @@ function metadataWith(key: string, values: readonly string[]): Metadata {
   return metadata;
 }
 
-describe('grpc-retry-pushback-ms (issue 17)', () => {
+describe('grpc-retry-pushback-ms', () => {
   it('is none, "stop" (null), or a whole number of ms, and never turns into a NaN or negative delay', () => {
     const classifier = createGrpcClassifier();
     fc.assert(
@@ -85,7 +85,7 @@ const traceHeaders = fc.dictionary(
   { maxKeys: 3 },
 );
 
-describe('the inbound deadline (issue 17)', () => {
+describe('the inbound deadline', () => {
   it('serves the call once, with a deadline that is absent or no later than asked and capped', () => {
     const cap = fc.option(
       fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.constant(Number.POSITIVE_INFINITY)),

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classifyStatus, httpClassifier, parseRetryAfter } from './classify.js';
 
 /**
- * Issue 17, fuzzed inputs: `Retry-After` is whatever a server sends. A hint is a delay the retry
+ * Fuzzed inputs: `Retry-After` is whatever a server sends. A hint is a delay the retry
  * loop waits before trying again, so a malformed value must read as "no hint" (backoff applies),
  * never as NaN, a negative delay, or "retry now".
  */
@@ -59,7 +59,7 @@ const junk = fc.oneof(
   }),
 );
 
-describe('Retry-After (issue 17)', () => {
+describe('Retry-After', () => {
   it('is undefined or a delay of 0 ms or more, never NaN or negative, for any text', () => {
     fc.assert(
       fc.property(fc.oneof(junk, fc.array(junk, { maxLength: 3 })), (value) => {

@@ -5,7 +5,7 @@ import { createHttpClient } from './client.js';
 import { HTTP_OPTION_KEYS } from './options.js';
 
 /**
- * Issue 17, fuzzed inputs: the options the HTTP client adds to the shared ones (`tls`,
+ * Fuzzed inputs: the options the HTTP client adds to the shared ones (`tls`,
  * `connections`, `deadlineHeader`, ...). Any value either makes a client (closed again at once) or
  * is refused with CONFIG_INVALID naming the option; never a TypeError or an fs error from inside.
  */
@@ -59,7 +59,7 @@ const tls = fc.oneof(
   ),
 );
 
-describe('HTTP client options (issue 17)', () => {
+describe('HTTP client options', () => {
   it('make a client, or are refused with CONFIG_INVALID naming the option', async () => {
     await fc.assert(
       fc.asyncProperty(

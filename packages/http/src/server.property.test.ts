@@ -5,7 +5,7 @@ import { parseTimeoutHeader } from './propagation.js';
 import { runInbound } from './server.js';
 
 /**
- * Issue 17, fuzzed inputs: the deadline header arrives from whoever calls this server. Whatever
+ * Fuzzed inputs: the deadline header arrives from whoever calls this server. Whatever
  * it holds, the request is still served (the handler runs once, in the scope), and the scope's
  * deadline is either absent or no later than what the header and `maxTimeoutMs` allow.
  */
@@ -54,7 +54,7 @@ function numbers(value: string | string[]): number[] | undefined {
   return parts.map(Number);
 }
 
-describe('the inbound deadline header (issue 17)', () => {
+describe('the inbound deadline header', () => {
   it('is the smallest of the numbers it lists, or undefined, never NaN or negative', () => {
     fc.assert(
       fc.property(headerValue, (value) => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setUpTracing, type Tracing } from '../telemetry/support/otel.js';
 
 /**
- * Issue 17, fuzzed inputs, on the wire: `traceparent`, `tracestate`, `baggage`, the deadline
+ * Fuzzed inputs, on the wire: `traceparent`, `tracestate`, `baggage`, the deadline
  * header and `grpc-timeout` as a caller sends them, through the real W3C propagators (an SDK is
  * registered) and the real servers. Whatever they hold, the request is served; the trace goes on
  * from the caller's span when `traceparent` is valid and starts afresh when not; an outbound call
@@ -77,7 +77,7 @@ function listen(server: Server): Promise<string> {
   );
 }
 
-describe('inbound trace context and deadline over HTTP (issue 17)', () => {
+describe('inbound trace context and deadline over HTTP', () => {
   let tracing: Tracing;
   let back: Server;
   let front: Server;
@@ -172,7 +172,7 @@ const UNIT_MS: Record<string, number> = {
   n: 1e-6,
 };
 
-describe('grpc-timeout and trace metadata over HTTP/2 (issue 17)', () => {
+describe('grpc-timeout and trace metadata over HTTP/2', () => {
   let tracing: Tracing;
   let server: grpc.Server;
   let session: ClientHttp2Session;

@@ -7,7 +7,7 @@ import type { SettingDef } from './setting.js';
 import { SETTINGS } from './settings.js';
 
 /**
- * Issue 17, fuzzed inputs: every setting's environment parser, found from the one settings list so
+ * Fuzzed inputs: every setting's environment parser, found from the one settings list so
  * that a setting added later is fuzzed without anyone touching this file. For any text, resolving
  * either refuses with CONFIG_INVALID naming the variable and its value, or takes exactly what the
  * text says, within the setting's range: never a foreign error, never the default.
@@ -158,7 +158,7 @@ function schemaType(def: SettingDef): string {
   return (def.schema as unknown as { def: { type: string } }).def.type;
 }
 
-describe('every setting parses its environment value strictly (issue 17)', () => {
+describe('every setting parses its environment value strictly', () => {
   it('covers every setting in the list', () => {
     // A setting whose schema kind is new gets only the generic property below; say so here.
     const kinds = new Set(SETTINGS.map(schemaType));
@@ -222,7 +222,7 @@ function expectedValue(def: SettingDef, raw: string): { ok: true; value: unknown
   }
 }
 
-describe('numbers, switches and choices agree with an independent oracle (issue 17)', () => {
+describe('numbers, switches and choices agree with an independent oracle', () => {
   const withOracle = SETTINGS.filter((def) =>
     ['number', 'boolean', 'enum'].includes(schemaType(def)),
   );

@@ -8,7 +8,7 @@ import type { SettingDef } from './setting.js';
 import { SETTINGS } from './settings.js';
 
 /**
- * Issue 17, fuzzed inputs: option objects. Any value at any depth of any setting's option path,
+ * Fuzzed inputs: option objects. Any value at any depth of any setting's option path,
  * and junk in the options that are not settings, either resolves to exactly that value or is
  * refused with CONFIG_INVALID naming the option: never a TypeError from deep inside, never a
  * default standing in for what the caller wrote. Client creation (`buildChain`) is held to the
@@ -120,7 +120,7 @@ async function build(options: Record<string, unknown>): Promise<Attempt> {
   }
 }
 
-describe('option objects: a value at any depth of any setting (issue 17)', () => {
+describe('option objects: a value at any depth of any setting', () => {
   // By env name, so that a counterexample prints as a name rather than a whole definition.
   const byName = new Map(SETTINGS.map((def) => [def.env, def]));
   const cases = fc.constantFrom(...byName.keys()).chain((name) => {
@@ -185,7 +185,7 @@ describe('option objects: a value at any depth of any setting (issue 17)', () =>
   });
 });
 
-describe('option objects: the options that are not settings (issue 17)', () => {
+describe('option objects: the options that are not settings', () => {
   const keys = [
     'service',
     'env',
@@ -255,7 +255,7 @@ describe('option objects: the options that are not settings (issue 17)', () => {
   });
 });
 
-/** What the properties above found, kept as plain cases (issue 17). */
+/** What the properties above found, kept as plain cases. */
 describe('counterexamples the option properties found', () => {
   async function refusal(options: Record<string, unknown>): Promise<OutriggerError> {
     const outcome = await build(options);

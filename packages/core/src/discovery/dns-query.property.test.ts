@@ -10,7 +10,7 @@ import type { DnsResolver } from './dns-resolver.js';
 import type { Endpoint } from './endpoint.js';
 
 /**
- * Issue 17, fuzzed inputs: DNS answers come from a server nobody here controls (or a resolver of
+ * Fuzzed inputs: DNS answers come from a server nobody here controls (or a resolver of
  * the user's). Whatever the records hold, a resolution either gives endpoints that can be dialled
  * (an IP address, a port from 1 to 65535, a finite positive weight, one per id) and a TTL that
  * is a number of ms or none, or fails; DNS discovery then keeps the last good set and retries no
@@ -179,7 +179,7 @@ async function outcome<T>(promise: Promise<T>): Promise<{ ok: T } | { error: unk
   }
 }
 
-describe('DNS answers (issue 17)', () => {
+describe('DNS answers', () => {
   it('A/AAAA: dialable endpoints and a TTL of 0 ms or more, or a failure', async () => {
     await fc.assert(
       fc.asyncProperty(zone, fc.constantFrom<4 | 6 | 'any'>(4, 6, 'any'), async (z, family) => {
@@ -235,7 +235,7 @@ function recordingClock(): { clock: Clock & ManualClock; delays: number[] } {
   return { clock, delays };
 }
 
-describe('DNS discovery over junk answers (issue 17)', () => {
+describe('DNS discovery over junk answers', () => {
   const good: Zone = {
     a: {
       'a.svc': { ok: [{ address: '10.0.0.1', ttl: 30 }] },
@@ -308,7 +308,7 @@ describe('DNS discovery over junk answers (issue 17)', () => {
   });
 });
 
-/** What the properties above found, kept as plain cases (issue 17). */
+/** What the properties above found, kept as plain cases. */
 describe('counterexamples the DNS properties found', () => {
   const zoneOf = (z: Partial<Zone>): Zone => ({
     a: {},

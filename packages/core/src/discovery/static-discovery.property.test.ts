@@ -6,7 +6,7 @@ import { checkEndpoints, type EndpointSpec } from './endpoint-list.js';
 import { staticDiscovery } from './static-discovery.js';
 
 /**
- * Issue 17, fuzzed inputs: endpoint lists, from code, from `OUTRIGGER_<SERVICE>_ENDPOINTS`, and
+ * Fuzzed inputs: endpoint lists, from code, from `OUTRIGGER_<SERVICE>_ENDPOINTS`, and
  * from `update()` at run time. Any list gives endpoints a transport can use, or is refused with
  * CONFIG_INVALID naming the entry or the variable; a refused update leaves the set in force.
  */
@@ -108,7 +108,7 @@ function refusedNaming(fn: () => unknown, name: string | RegExp): boolean {
   }
 }
 
-describe('endpoint lists (issue 17)', () => {
+describe('endpoint lists', () => {
   it('in code: usable endpoints, or CONFIG_INVALID naming the entry', () => {
     fc.assert(
       fc.property(list, (given) => {

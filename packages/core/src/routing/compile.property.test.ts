@@ -8,7 +8,7 @@ import type { Route } from './route.js';
 import { parseSelector } from './selector.js';
 
 /**
- * Issue 17, fuzzed inputs: route tables arrive from code, from JSON in a Consul KV key, or from
+ * Fuzzed inputs: route tables arrive from code, from JSON in a Consul KV key, or from
  * `setRoutes()` at run time. Any structure compiles into routes whose splits can be chosen from
  * and whose matchers answer true or false for any request, or is refused with CONFIG_INVALID
  * naming where in `routes` it went wrong; a refused table at run time leaves the one in force.
@@ -166,7 +166,7 @@ function compileOrRefuse(table: unknown): ReturnType<typeof compileRoutes> | Out
   }
 }
 
-describe('route definitions (issue 17)', () => {
+describe('route definitions', () => {
   it('compile into usable routes, or are refused naming where in routes it went wrong', () => {
     fc.assert(
       fc.property(routes, fc.array(request, { maxLength: 3 }), (table, requests) => {
@@ -223,7 +223,7 @@ describe('route definitions (issue 17)', () => {
   });
 });
 
-describe('the subset override header (issue 17)', () => {
+describe('the subset override header', () => {
   it('reads as label pairs with non-empty keys and no separators in them, or as nothing', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 20 }),
@@ -248,7 +248,7 @@ describe('the subset override header (issue 17)', () => {
   });
 });
 
-/** What the properties above found, kept as plain cases (issue 17). */
+/** What the properties above found, kept as plain cases. */
 describe('counterexamples the route properties found', () => {
   it('refuses match.path null, as JSON from a KV key can hold it (was a TypeError from Object.keys)', () => {
     expect(() => compileRoutes([{ match: { path: null } }])).toThrow(/routes\[0\]\.match\.path/);
