@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { buildChain } from '../chain/build.js';
 import type { Clock } from '../time/clock.js';
 import { ManualClock, settle } from '../time/manual-clock.js';
 import type { Discovery } from './discovery.js';
@@ -303,6 +304,60 @@ describe('DNS discovery over junk answers', () => {
           }
         },
       ),
+      { numRuns: 40, timeout: 2_000 },
+    );
+  });
+  it('leaves the balancer of a client on the last good set through a junk answer', async () => {
+    await fc.assert(
+      fc.asyncProperty(zone, async (junkZone) => {
+        let current: Zone = good;
+        const clock = new ManualClock();
+        const discovery = dnsDiscovery({
+          hostname: 'a.svc',
+          port: 8080,
+          resolver: resolverFor(() => current),
+          clock,
+          minIntervalMs: MIN_INTERVAL_MS,
+          intervalMs: INTERVAL_MS,
+        });
+        const chain = buildChain({
+          options: { service: 'svc', discovery, env: {} },
+          transport: async () => 'ok',
+          clock,
+        });
+        const inForce = () => {
+          const balancer = chain.snapshot().balancer;
+          if (balancer === false) throw new Error('the chain has no balancer');
+          return balancer.endpoints.map((e) => e.id);
+        };
+        try {
+          await settle();
+          expect(inForce()).toEqual(['10.0.0.1:8080']);
+          current = junkZone;
+          await clock.advanceAsync(INTERVAL_MS);
+          const ids = inForce();
+          // The same answer read on its own says what the balancer must now have.
+          const read = await outcome(
+            resolveHost(
+              resolverFor(() => junkZone),
+              'a.svc',
+              8080,
+              'any',
+            ),
+          );
+          expect(ids).toEqual(
+            'error' in read ? ['10.0.0.1:8080'] : read.ok.endpoints.map((e) => e.id),
+          );
+          // Unchanged, or a readable non-empty answer: never emptied, never undialable.
+          expect(ids.length).toBeGreaterThan(0);
+          for (const id of ids) {
+            expect(id.endsWith(':8080'), id).toBe(true);
+            expect(isIP(id.slice(0, -':8080'.length).replace(/^\[|\]$/g, '')), id).not.toBe(0);
+          }
+        } finally {
+          await chain.close();
+        }
+      }),
       { numRuns: 40, timeout: 2_000 },
     );
   });
