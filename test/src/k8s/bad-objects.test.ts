@@ -9,7 +9,9 @@ describe('Kubernetes discovery: bad or partial objects', () => {
     const [a, b, c, marker] = await cluster.pods(4);
     d.apply(sliceFor('payments-aaaaa', [a!, b!]));
     const seen = cluster.observe(d);
-    const client = cluster.client(d);
+    // Round robin: sequential calls must reach both pods of the set (P2C-EWMA may keep to the
+    // one whose first answer was faster, which says nothing about the set).
+    const client = cluster.client(d, {}, { balancer: 'round-robin' });
     await until(() => seen.sets.length === 1 && d.watchCount === 1, 5_000, 'the watch');
 
     // Objects the API server accepts but discovery cannot use.
