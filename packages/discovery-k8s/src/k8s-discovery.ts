@@ -259,7 +259,17 @@ function loadKubeConfig(options: K8sDiscoveryOptions): KubeConfig {
       );
     }
   } else {
-    kc.loadFromDefault();
+    try {
+      kc.loadFromDefault();
+    } catch (error) {
+      // A KUBECONFIG naming a missing or broken file: say which, as for kubeconfigPath.
+      bad(
+        'kubeConfig',
+        process.env.KUBECONFIG ?? 'the default kubeconfig',
+        'a readable kubeconfig file (KUBECONFIG or ~/.kube/config), or a pod service account',
+        error instanceof Error ? error.message : String(error),
+      );
+    }
   }
   const cluster = kc.getCurrentCluster();
   // loadFromDefault falls back to an unauthenticated http://localhost:8080 when it finds nothing.
