@@ -127,7 +127,7 @@ describe('HTTP chaos', () => {
         // The head came, so the call was committed: only a body cut by the faulty instance fails,
         // with the socket error undici's `request` gives, and never more often than it cut one.
         // (A body cut does not count against the instance: the call settled at its head. Known
-        // gap, reported with issue 17.)
+        // gap, a known gap.)
         for (const e of failed) expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(wireCode(e));
         expect(failed.length).toBeLessThanOrEqual(faulty.broken);
         expect(failed.length).toBeGreaterThan(0);
@@ -598,7 +598,7 @@ describe('HTTP chaos', () => {
     const waited = await outcome(() => get(hung));
     expect(waited.ok).toBe(false);
     // NO_ENDPOINTS, as documented; about one call in twenty gets TIMEOUT instead, both clients:
-    // the deadline and the first-set wait race at the same instant (reported with issue 17).
+    // the deadline and the first-set wait race at the same instant (a known gap).
     const code = waited.ok ? undefined : (waited.error as { code?: string }).code;
     expect(['NO_ENDPOINTS', 'TIMEOUT']).toContain(code);
     expect(waited.ms).toBeLessThan(300 + LATE_MS);

@@ -1,5 +1,5 @@
 /**
- * `npm run soak` (issue 17): 1,000,000 calls through the HTTP client and 200,000 through the gRPC
+ * `npm run soak`: 1,000,000 calls through the HTTP client and 200,000 through the gRPC
  * client at concurrency 32, against instances in child processes, with faults mixed in (503s,
  * resets and slow answers from the HTTP instances; injected aborts and delays for gRPC; one
  * instance of each killed and brought back on its port halfway). Every 10% of calls it samples
@@ -291,7 +291,7 @@ function table(r: PhaseResult): string {
 }
 
 function section(http: PhaseResult, grpc: PhaseResult, exitNote: string): string {
-  return `## Soak (issue 17)
+  return `## Soak
 
 \`npm run soak\`: ${HTTP_CALLS.toLocaleString('en-US')} HTTP calls, then ${GRPC_CALLS.toLocaleString('en-US')} gRPC calls, ${CONCURRENCY} callers,
 against three instances each in child processes. HTTP faults: one instance answers 2% 503s, one

@@ -1,5 +1,5 @@
 /**
- * A failing instance (issue 18): four instances, one answering 503 to every request; the
+ * A failing instance: four instances, one answering 503 to every request; the
  * success rate of a plain client (round robin over undici Pools, no retry), of cockatiel's
  * retry + breaker around the same, and of Outrigger with defaults. The clients run side by side
  * on their own four instances each, fresh every round (so each meets the failing instance

@@ -1,5 +1,5 @@
 /**
- * A total outage (issue 18): every instance answers 503; attempts per logical call, counted at
+ * A total outage: every instance answers 503; attempts per logical call, counted at
  * the instances, for p-retry with 3 retries, cockatiel's retry (maxAttempts 3) and Outrigger's
  * defaults (retry under a budget, breaker). Also Outrigger with its breaker off, so that the
  * budget's own bound is seen apart from the breaker's. Clients side by side, each on its own

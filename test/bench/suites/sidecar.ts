@@ -1,5 +1,5 @@
 /**
- * The sidecar model against the in-process mesh (issue 18): the same closed-loop load sent
+ * The sidecar model against the in-process mesh: the same closed-loop load sent
  * straight to the backend by the raw client, through a local HAProxy hop (the app talking to
  * its sidecar, which talks to the backend), and straight to the backend by Outrigger. The hop's
  * and Outrigger's added p50/p99 and their throughput against the direct raw client, over HTTP/1.1

@@ -1,5 +1,5 @@
 /**
- * Tail latency with one slow instance in four (issue 18): the same open-loop load through three
+ * Tail latency with one slow instance in four: the same open-loop load through three
  * clients, each against an all-healthy pool and against the same pool with one instance made
  * slow, alternating. p99 with one slow over p99 all healthy, per client: plain round robin over
  * undici Pools, HAProxy `balance leastconn` in front of the four, and Outrigger's default
