@@ -126,8 +126,8 @@ describe('HTTP chaos', () => {
       if (at === 'body') {
         // The head came, so the call was committed: only a body cut by the faulty instance fails,
         // with the socket error undici's `request` gives, and never more often than it cut one.
-        // (A body cut does not count against the instance: the call settled at its head. Known
-        // gap, a known gap.)
+        // (A body cut does not count against the instance: the call settled at its head: a
+        // known gap.)
         for (const e of failed) expect(['ECONNRESET', 'UND_ERR_SOCKET']).toContain(wireCode(e));
         expect(failed.length).toBeLessThanOrEqual(faulty.broken);
         expect(failed.length).toBeGreaterThan(0);
