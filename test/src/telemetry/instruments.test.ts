@@ -3,8 +3,7 @@
  * client against servers on 127.0.0.1 and the SDK's metrics with an on-demand reader (injected
  * as `meterProvider`, as an application's own tests would).
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 import type {
   GaugeMetricData,
@@ -13,27 +12,23 @@ import type {
   SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { type Discovery, type DiscoveryListener, staticDiscovery } from '@outrigger/core';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ClientOptions, call, httpFixture } from './support/http-fixture.js';
 import { findMetric, type Metrics, setUpMetrics } from './support/otel.js';
 
-const closers: Array<() => unknown> = [];
 let metrics: Metrics | undefined;
+const {
+  serve,
+  client: made,
+  closeLast,
+} = httpFixture(() => {
+  metrics ??= setUpMetrics({ global: false });
+  return { meterProvider: metrics.provider };
+});
 afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
   await metrics?.shutdown();
   metrics = undefined;
 });
-
-async function serve(handler: RequestListener): Promise<string> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 const ok: RequestListener = (_req, res) => res.end('ok');
 const failing =
@@ -44,27 +39,7 @@ const failing =
   };
 
 /** A client with the test's meter provider; closed after the test. */
-function client(options: Partial<HttpClientOptions> & Pick<HttpClientOptions, 'discovery'>) {
-  metrics ??= setUpMetrics({ global: false });
-  const made = createHttpClient({
-    service: 'svc',
-    env: {},
-    meterProvider: metrics.provider,
-    ...options,
-  } as HttpClientOptions);
-  closers.push(() => made.close());
-  return made;
-}
-
-async function call(c: HttpClient, path = '/'): Promise<number | string> {
-  try {
-    const res = await c.request(path);
-    await res.body.text();
-    return res.statusCode;
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
+const client = (options: ClientOptions) => made(options);
 
 function matches(point: { attributes: Attributes }, attributes: Attributes): boolean {
   return Object.entries(attributes).every(([k, v]) => point.attributes[k] === v);
@@ -136,7 +111,7 @@ describe('Outrigger instruments', () => {
   it('outrigger.client.requeues counts attempts that never reached a server', async () => {
     const alive = await serve(ok);
     const dead = await serve(ok);
-    closers.at(-1)!(); // closed at once: its port now refuses connections
+    await closeLast(); // closed at once: its port now refuses connections
     const c = client({ discovery: [dead, alive], balancer: 'round-robin' });
     for (let i = 0; i < 4; i++) expect(await call(c)).toBe(200);
     const collected = await collect();

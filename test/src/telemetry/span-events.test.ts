@@ -4,53 +4,22 @@
  * exhaustion; and the attempt spans' `outrigger.*` attributes (why the attempt was made, the
  * route and subset that placed it). HTTP client, SDK in memory.
  */
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { staticDiscovery } from '@outrigger/core';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '@outrigger/http';
+import { createHttpClient } from '@outrigger/http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { call, httpFixture } from './support/http-fixture.js';
 import { setUpTracing, type Tracing } from './support/otel.js';
 
-const closers: Array<() => unknown> = [];
 let tracing: Tracing | undefined;
+const { serve, client, closeLast, closers } = httpFixture(() => {
+  tracing ??= setUpTracing({ global: false });
+  return { tracerProvider: tracing.provider };
+});
 afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
   await tracing?.shutdown();
   tracing = undefined;
 });
-
-async function serve(handler: RequestListener): Promise<string> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function client(options: Partial<HttpClientOptions> & Pick<HttpClientOptions, 'discovery'>) {
-  tracing ??= setUpTracing({ global: false });
-  const made = createHttpClient({
-    service: 'svc',
-    env: {},
-    tracerProvider: tracing.provider,
-    ...options,
-  } as HttpClientOptions);
-  closers.push(() => made.close());
-  return made;
-}
-
-async function call(c: HttpClient, path = '/'): Promise<number | string> {
-  try {
-    const res = await c.request(path);
-    await res.body.text();
-    return res.statusCode;
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
 
 /** The finished spans: the call spans (no parent) and their attempts, in start order. */
 function spans() {
@@ -96,7 +65,7 @@ describe('policy decisions as span events', () => {
   it('a requeue: the attempt after a refused connection is marked as one', async () => {
     const alive = await serve((_req, res) => res.end());
     const dead = await serve((_req, res) => res.end());
-    await closers.pop()!();
+    await closeLast();
     const c = client({ discovery: [dead, alive], balancer: 'round-robin' });
     for (let i = 0; i < 2; i++) expect(await call(c)).toBe(200);
     const { calls, attemptsOf } = spans();
