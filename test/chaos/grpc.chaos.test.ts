@@ -286,12 +286,13 @@ describe('gRPC chaos', () => {
     expect(statusOf(tooBig)).toBe('RESOURCE_EXHAUSTED');
     expect(calls).toBe(1);
     // Metadata past the HTTP/2 header list limit never arrives (bare grpc-js waits the same):
-    // the deadline ends the call, and nothing is retried.
+    // on Node 20 the deadline ends the call; Node 22's http2 resets the stream instead, which
+    // grpc-js reports as INTERNAL (a failure, not retried). Either way it ends by the deadline.
     calls = 0;
     const bigHead = await outcome(() =>
       c.unary.Say({ text: 'metadata', n: 128 * 1024 }, undefined, { deadline: Date.now() + 400 }),
     );
-    expect(statusOf(bigHead)).toMatch(/^DEADLINE_EXCEEDED( TIMEOUT)?$/);
+    expect(statusOf(bigHead)).toMatch(/^(DEADLINE_EXCEEDED( TIMEOUT)?|INTERNAL)$/);
     expect(bigHead.ms).toBeLessThan(400 + LATE_MS);
     expect(calls).toBe(1);
     // The connection stays wedged for a while after that (bare grpc-js too, ~2 s here): later
