@@ -7,10 +7,9 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureHaproxy } from '../http/haproxy.js';
+import { ensureHaproxy, freePort, waitForPort } from '../http/haproxy.js';
 
 export interface HaproxyOptions {
   /** Server ports on 127.0.0.1, in order. */
@@ -40,14 +39,6 @@ export function haproxyVersion(): { version?: string; unavailable?: string } {
   } catch (error) {
     return { unavailable: `haproxy -v failed: ${(error as Error).message.split('\n')[0]}` };
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
@@ -119,23 +110,4 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     throw error;
   }
   return { port, stop };
-}
-
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string) {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) {
-      throw new Error(`haproxy exited (${child.exitCode}): ${stderr().trim().split('\n').pop()}`);
-    }
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('haproxy did not accept connections within 10 s');
 }

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,7 +43,7 @@ export function ensureHaproxy(): string | undefined {
   return has('haproxy') ? undefined : 'haproxy still not on PATH after apt-get install';
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -95,10 +95,16 @@ export async function startSidecar(backendPort: number): Promise<Sidecar> {
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode})`);
+/** Resolves once `port` accepts connections; throws if `child` exits first, or after ~10 s. */
+export async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  stderr: () => string = () => '',
+): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) {
+      throw new Error(`haproxy exited (${child.exitCode}): ${stderr().trim().split('\n').pop()}`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -110,5 +116,5 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error('haproxy did not start listening within 5 s');
+  throw new Error('haproxy did not accept connections within 10 s');
 }
