@@ -12,11 +12,11 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import {
   ConfigInvalidError,
   checkTlsFileOptions,
-  closest,
   type EventBus,
   type TlsFileOptions,
   TlsFileSource,
   type TlsMaterial,
+  unknownOptionError,
 } from '@outrigger/core';
 
 export interface ServerCredentialsFileOptions extends TlsFileOptions {
@@ -85,12 +85,12 @@ export function serverCredentialsFromFiles(options: ServerCredentialsFileOptions
   }
   for (const key of Object.keys(options)) {
     if ((KEYS as readonly string[]).includes(key)) continue;
-    const guess = closest(key, KEYS);
-    throw new ConfigInvalidError({
+    throw unknownOptionError({
+      path: key,
+      value: (options as unknown as Record<string, unknown>)[key],
+      valid: KEYS,
+      owner: WHERE,
       setting: `${WHERE} ${key}`,
-      value: '(unknown option)',
-      expected: `one of ${KEYS.join(', ')}`,
-      ...(guess ? { hint: `Did you mean ${guess}?` } : {}),
     });
   }
   const mode = options.clientCertificate ?? 'require';

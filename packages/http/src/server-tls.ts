@@ -8,11 +8,11 @@ import type { Server as TlsServer } from 'node:tls';
 import {
   ConfigInvalidError,
   checkTlsFileOptions,
-  closest,
   type EventBus,
   type TlsFileOptions,
   TlsFileSource,
   type TlsMaterial,
+  unknownOptionError,
 } from '@outrigger/core';
 
 export interface ServerTlsOptions extends TlsFileOptions {
@@ -54,12 +54,12 @@ export function serverTlsFromFiles(options: ServerTlsOptions): ServerTlsFiles {
   }
   for (const key of Object.keys(options)) {
     if ((KEYS as readonly string[]).includes(key)) continue;
-    const guess = closest(key, KEYS);
-    throw new ConfigInvalidError({
+    throw unknownOptionError({
+      path: key,
+      value: (options as unknown as Record<string, unknown>)[key],
+      valid: KEYS,
+      owner: where,
       setting: `${where} ${key}`,
-      value: '(unknown option)',
-      expected: `one of ${KEYS.join(', ')}`,
-      ...(guess ? { hint: `Did you mean ${guess}?` } : {}),
     });
   }
   const { files, intervalMs } = checkTlsFileOptions(
