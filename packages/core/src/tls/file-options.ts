@@ -61,7 +61,7 @@ export function checkTlsFileOptions(
     ) {
       bad(
         'reload',
-        JSON.stringify(reload),
+        reload,
         `false or { intervalMs } with intervalMs an integer from ${MIN_RELOAD_MS} to ${MAX_RELOAD_MS}`,
       );
     }
