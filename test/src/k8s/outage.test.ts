@@ -60,8 +60,9 @@ describe('Kubernetes discovery: API server outage', () => {
     expect(seen.sets.map((s) => s.length)).toEqual([3, 4]);
     expect(seen.errors.length).toBeGreaterThan(2);
     expect(seen.errors.every((err) => /keeping the last good set/.test(err.message))).toBe(true);
-    // The client kept trying, with back-off: not a storm, not silence (the back-off doubles
-    // from 1 s, so 10 s hold about four to six tries; a loaded machine gets the fewer).
+    // The client kept trying, with back-off: not a storm, not silence (here the back-off grows
+    // from 100 ms to 1 s and a hung request holds for its 1 s timeout: about ten tries on a
+    // quiet machine, as few as five on a loaded one).
     expect(during.length).toBeGreaterThanOrEqual(3);
     expect(during.length).toBeLessThan(200);
     // And it resumed from its resourceVersion, without re-listing.
