@@ -35,8 +35,9 @@ export interface AttemptOwner {
   /**
    * Told once when the attempt is over (body ended, errored or aborted). `held`: it had been
    * aborted before undici gave it a connection and undici held it until now (decision 0042).
+   * `ended`: its response ended whole, so its connection is kept for the next request.
    */
-  attemptDone(held: boolean): void;
+  attemptDone(held: boolean, ended: boolean): void;
   /**
    * The attempt was aborted before undici gave it a connection. True if the owner still had it
    * (queued, never handed to undici): it is over at once. False if undici holds it, queued on a
@@ -200,7 +201,7 @@ export class HttpAttempt
     this.trailers = trailers;
     this.#phase = Phase.Ended;
     this.#sink?.onEnd(trailers);
-    this.#finish();
+    this.#finish(true);
   }
 
   onError(error: Error): void {
@@ -211,7 +212,7 @@ export class HttpAttempt
       this.#error = error;
       this.#sink?.onError(error);
     }
-    this.#finish();
+    this.#finish(false);
   }
 
   // --- cancellation ---------------------------------------------------------------------------
@@ -353,12 +354,12 @@ export class HttpAttempt
     return settler;
   }
 
-  #finish(): void {
+  #finish(ended: boolean): void {
     if (this.deadlineBucket !== undefined) schedulerFor(this.ctx.clock).cancel(this);
     const held = this.#held;
     if (held) this.#dropRequestBody();
     const owner = this.owner;
     this.owner = undefined;
-    owner?.attemptDone(held);
+    owner?.attemptDone(held, ended);
   }
 }

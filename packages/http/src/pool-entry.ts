@@ -8,15 +8,18 @@ export interface PoolOwner {
 
 /**
  * One endpoint's pool, the attempts in flight on it, and the attempts that wait for a connection
- * an aborted attempt is holding (decision 0042).
+ * about to be free rather than make the pool open another.
  *
- * An attempt aborted before undici gave it a connection stays queued in an undici client that
- * is connecting, until `onConnect`, where it fails and leaves the fresh connection free. While
- * it is queued that client is busy, so the pool would open another connection for the caller's
- * next call at once, and in an abort storm connects pile up faster than they complete. So each
- * such held attempt is promised to one new attempt, which waits here (no undici involvement) and
- * is dispatched when a held attempt is released, onto the connection it leaves free. With none
- * held, dispatching costs one comparison more.
+ * Two kinds of connection are about to be free. A held one (decision 0042): an attempt aborted
+ * before undici gave it a connection stays queued in an undici client that is connecting, until
+ * `onConnect`, where it fails and leaves the fresh connection free; in an abort storm, opening
+ * one per new call piles up connects faster than they complete. A freeing one (decision 0057):
+ * after a response ends, undici waits for the next turn of the loop before it reuses the
+ * connection, and a caller that sends its next request as soon as it has read the body finds
+ * every connection busy, so an unlimited pool opens a new one per call in that window and ends
+ * up with about twice as many connections as calls in flight. Each such connection is promised
+ * to one new attempt, which waits here (no undici involvement) and is dispatched once the
+ * connection is free. With none promised, dispatching costs one comparison more.
  */
 export class PoolEntry implements AttemptOwner {
   readonly pool: Pool;
@@ -27,14 +30,26 @@ export class PoolEntry implements AttemptOwner {
   retired = false;
   /** Attempts aborted before `onConnect` that undici still holds. */
   held = 0;
-  /** Attempts waiting for a held attempt's connection, as [options, attempt] pairs; never more than `held`. */
+  /** Responses ended this turn whose connections undici frees at the next (see `#armFreed`). */
+  #freeing = 0;
+  /** Of `#freeing`, those no `setImmediate` is armed for yet. */
+  #unarmed = 0;
+  /** Per armed `setImmediate`, in order, how many connections it frees. */
+  readonly #armed: number[] = [];
+  /**
+   * Attempts waiting for a held or freeing connection, as [options, attempt] pairs; never more
+   * than `held + #freeing`.
+   */
   readonly #waiting: (Dispatcher.DispatchOptions | HttpAttempt)[] = [];
   #flushing = false;
+  /** False when connections take several requests at once (pipelining): none is ever freeing. */
+  readonly #oneAtATime: boolean;
 
-  constructor(owner: PoolOwner, id: string, pool: Pool) {
+  constructor(owner: PoolOwner, id: string, pool: Pool, oneAtATime: boolean) {
     this.#owner = owner;
     this.id = id;
     this.pool = pool;
+    this.#oneAtATime = oneAtATime;
   }
 
   /** Attempts waiting for a connection a held attempt will free: for tests. */
@@ -45,8 +60,8 @@ export class PoolEntry implements AttemptOwner {
   dispatch(options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
     this.inFlight++;
     attempt.owner = this;
-    // With nothing held (nearly always), one comparison.
-    if (this.held !== 0 && this.held > this.#waiting.length >> 1) {
+    const promised = this.held + this.#freeing;
+    if (promised !== 0 && promised > this.#waiting.length >> 1) {
       this.#waiting.push(options, attempt);
     } else {
       this.pool.dispatch(options, attempt);
@@ -63,23 +78,26 @@ export class PoolEntry implements AttemptOwner {
     return false;
   }
 
-  attemptDone(held: boolean): void {
+  attemptDone(held: boolean, ended: boolean): void {
     if (held) {
       this.held--;
       // undici releases a held attempt from inside `onConnect` (or `onError`), before it takes
       // the request off the client's queue and marks the connection free: dispatch after that.
-      if (this.#waiting.length >> 1 > this.held && !this.#flushing) {
+      if (this.#waiting.length >> 1 > this.held + this.#freeing && !this.#flushing) {
         this.#flushing = true;
         queueMicrotask(this.#flush);
       }
+    } else if (ended && this.#oneAtATime) {
+      this.#freeing++;
+      if (this.#unarmed++ === 0) queueMicrotask(this.#armFreed);
     }
     if (--this.inFlight === 0 && this.retired) this.#owner.release(this);
   }
 
-  /** Dispatches the waiting attempts no held attempt is promised to (all of them on release). */
+  /** Dispatches the waiting attempts nothing is promised to (all of them on release). */
   flushWaiting(all: boolean): void {
     const waiting = this.#waiting;
-    while (waiting.length > 0 && (all || waiting.length >> 1 > this.held)) {
+    while (waiting.length > 0 && (all || waiting.length >> 1 > this.held + this.#freeing)) {
       const options = waiting.shift() as Dispatcher.DispatchOptions;
       const attempt = waiting.shift() as HttpAttempt;
       try {
@@ -92,6 +110,24 @@ export class PoolEntry implements AttemptOwner {
 
   readonly #flush = (): void => {
     this.#flushing = false;
+    this.flushWaiting(false);
+  };
+
+  /**
+   * undici schedules a connection's reuse with `setImmediate` right after it tells the attempt
+   * that the response ended, in the same synchronous run; a microtask runs after that run, so
+   * an immediate armed here runs after undici's, when the connections are free again. Should
+   * undici ever free them later, the waiting attempts still go at this immediate, and the pool
+   * opens connections for them as it would have anyway: never a stall.
+   */
+  readonly #armFreed = (): void => {
+    this.#armed.push(this.#unarmed);
+    this.#unarmed = 0;
+    setImmediate(this.#freed);
+  };
+
+  readonly #freed = (): void => {
+    this.#freeing -= this.#armed.shift()!;
     this.flushWaiting(false);
   };
 }

@@ -85,7 +85,12 @@ export class EndpointPools implements EndpointDispatcher {
   dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
     let entry = this.#entries.get(endpoint.id);
     if (!entry) {
-      entry = new PoolEntry(this, endpoint.id, this.#createPool(endpoint));
+      entry = new PoolEntry(
+        this,
+        endpoint.id,
+        this.#createPool(endpoint),
+        this.#settings.pipelining <= 1,
+      );
       entry.retired = this.#closed || (this.#live !== undefined && !this.#live.has(endpoint.id));
       this.#entries.set(endpoint.id, entry);
     }

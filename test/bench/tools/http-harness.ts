@@ -48,6 +48,13 @@ const clientNoTimeout = createHttpClient({
   timeout: false,
 });
 
+const clientCapped = createHttpClient({
+  service: 'bench3',
+  discovery: [address],
+  timeout: { totalMs: 5_000 },
+  connections: 64,
+});
+
 const raw: Call = async () => {
   const res = await pool.request({ path: '/', method: 'GET' });
   await res.body.text();
@@ -63,6 +70,10 @@ const variants: Record<string, Call> = {
   },
   'outrigger text, timeout off': async () => {
     const res = await clientNoTimeout.request('/');
+    await res.body.text();
+  },
+  'outrigger text, connections 64': async () => {
+    const res = await clientCapped.request('/');
     await res.body.text();
   },
   'outrigger fetch text': async () => {
@@ -93,5 +104,6 @@ for (const [name, xs] of ratios) {
 }
 await client.close();
 await clientNoTimeout.close();
+await clientCapped.close();
 await pool.close();
 await backend.stop();

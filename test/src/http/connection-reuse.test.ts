@@ -1,0 +1,107 @@
+/**
+ * A caller that sends its next request as soon as it has read a body must get the connection
+ * that body came on, not a new one (decision 0057). undici keeps a connection busy for one turn
+ * of the loop after its response ends, so a pool without a connection limit used to open about
+ * two connections per call in flight. And a connection that is not kept (the server closes it,
+ * or resets it after answering) must never leave a call waiting for it.
+ */
+import type { Socket } from 'node:net';
+import { Pool } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { backend, trackedClients } from './servers.js';
+
+const client = trackedClients();
+
+const CONCURRENCY = 16;
+const CALLS_EACH = 40;
+
+/** `CONCURRENCY` callers, each sending `CALLS_EACH` calls back to back, reading every body. */
+async function closedLoop(call: () => Promise<string>): Promise<string[]> {
+  const bodies: string[] = [];
+  const caller = async () => {
+    for (let i = 0; i < CALLS_EACH; i++) bodies.push(await call());
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
+  return bodies;
+}
+
+describe('connection reuse', () => {
+  it('keeps one connection per call in flight, where an unlimited undici Pool opens about two', async () => {
+    const b = await backend((_req, res) => res.end('ok'));
+    let opened = 0;
+    b.server.on('connection', () => opened++);
+
+    const pool = new Pool(`http://${b.address}`);
+    await closedLoop(async () => (await pool.request({ path: '/', method: 'GET' })).body.text());
+    const byUndici = opened;
+    await pool.close();
+
+    opened = 0;
+    const c = client({ service: 'reuse', discovery: [b.address] });
+    const bodies = await closedLoop(async () => (await c.request('/')).body.text());
+    expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
+    expect(bodies.every((body) => body === 'ok')).toBe(true);
+    // The unlimited pool is the behaviour this guards against; if undici ever stops opening
+    // extra connections, this test still asserts ours.
+    expect(byUndici).toBeGreaterThan(CONCURRENCY * 1.5);
+    expect(opened).toBeLessThanOrEqual(CONCURRENCY);
+  });
+
+  it('the same through fetch', async () => {
+    const b = await backend((_req, res) => res.end('ok'));
+    let opened = 0;
+    b.server.on('connection', () => opened++);
+    const c = client({ service: 'reuse-fetch', discovery: [b.address] });
+    const bodies = await closedLoop(async () => (await c.fetch('/')).text());
+    expect(bodies.every((body) => body === 'ok')).toBe(true);
+    expect(opened).toBeLessThanOrEqual(CONCURRENCY);
+  });
+
+  it('a connection the server closes after each answer never leaves a call waiting', async () => {
+    const b = await backend((_req, res) => {
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    });
+    // No deadline: a call left waiting for a connection that is never freed would hang here.
+    const c = client({ service: 'reuse-close', discovery: [b.address], timeout: false });
+    const bodies = await closedLoop(async () => (await c.request('/')).body.text());
+    expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
+    expect(bodies.every((body) => body === 'ok')).toBe(true);
+  });
+
+  it('a connection reset right after its answer never leaves a call waiting', async () => {
+    const b = await backend((_req, res) => {
+      res.end('ok', () => (res.socket as Socket | null)?.destroy());
+    });
+    const c = client({
+      service: 'reuse-reset',
+      discovery: [b.address],
+      timeout: false,
+      retry: false,
+      breaker: false,
+      outlierDetection: false,
+    });
+    let failed = 0;
+    const bodies = await closedLoop(async () => {
+      try {
+        return await (await c.request('/')).body.text();
+      } catch {
+        failed++;
+        return 'failed';
+      }
+    });
+    expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
+    // A request written just as the server resets the socket fails; most are answered.
+    expect(failed).toBeLessThan(bodies.length / 2);
+  });
+
+  it('with pipelining, calls share connections as undici pipelines them', async () => {
+    const b = await backend((_req, res) => res.end('ok'));
+    let opened = 0;
+    b.server.on('connection', () => opened++);
+    const c = client({ service: 'reuse-pipe', discovery: [b.address], pipelining: 4 });
+    const bodies = await closedLoop(async () => (await c.request('/')).body.text());
+    expect(bodies.every((body) => body === 'ok')).toBe(true);
+    expect(opened).toBeLessThanOrEqual(CONCURRENCY);
+  });
+});
