@@ -13,6 +13,7 @@ import type { Route } from '../routing/route.js';
 import { pipeline } from '../service/pipeline.js';
 import type { EntryService, Policy, Service } from '../service/service.js';
 import type { ProtocolTelemetry } from '../telemetry/protocol.js';
+import { tracingProbe } from '../telemetry/tracing-probe.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import type { ClientSnapshot } from './client-snapshot.js';
 import { DEFAULT_CHAIN, describeClient } from './default-chain.js';
@@ -127,6 +128,7 @@ export function buildChain<Req, Res>(parts: ChainParts<Req, Res>): Chain<Req, Re
     routes,
     discovery,
     tracer: tracerProvider.getTracer(TRACER_NAME, TRACER_VERSION),
+    tracing: tracingProbe(tracerProvider),
     meter: meterProvider.getMeter(TRACER_NAME, TRACER_VERSION),
     protocolTelemetry: parts.telemetry as ProtocolTelemetry<never, never> | undefined,
     metrics: undefined,

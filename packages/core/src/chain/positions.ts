@@ -43,6 +43,8 @@ export interface BuildContext {
   readonly discovery: Discovery;
   /** OpenTelemetry: the tracer (the options' provider or the global one) and the protocol's conventions. */
   readonly tracer: Tracer;
+  /** False while the tracer's spans cannot record (`tracingProbe`). */
+  readonly tracing: () => boolean;
   readonly protocolTelemetry: ProtocolTelemetry<never, never> | undefined;
   /** The meter (the options' provider or the global one). */
   readonly meter: Meter;
@@ -66,7 +68,7 @@ type Builder = (b: BuildContext) => Policy | 'included' | undefined;
 /** How each position of `DEFAULT_CHAIN` is built from settings. */
 export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
   telemetry: (b) => {
-    const { config, tracer, meter, protocolTelemetry, service, events } = b;
+    const { config, tracer, tracing, meter, protocolTelemetry, service, events } = b;
     if (!config.telemetry) return undefined;
     const live = {
       // Read at collection time, when every position has been built.
@@ -86,7 +88,7 @@ export const POSITION_BUILDERS: Readonly<Record<string, Builder>> = {
     b.metrics = metrics;
     const spanEvents = new SpanEvents(events);
     b.closers.push(() => spanEvents.close());
-    return callSpans({ tracer, protocol: protocolTelemetry, metrics, spanEvents });
+    return callSpans({ tracer, tracing, protocol: protocolTelemetry, metrics, spanEvents });
   },
   'attempt-span': ({ config, tracer, protocolTelemetry, metrics }) => {
     if (!config.telemetry) return undefined;

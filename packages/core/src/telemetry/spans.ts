@@ -23,6 +23,8 @@ const CLIENT: SpanOptions = Object.freeze({ kind: SpanKind.CLIENT });
 
 export interface SpanPolicyOptions {
   readonly tracer: Tracer;
+  /** False while spans cannot record (no SDK behind the global provider): see `tracingProbe`. */
+  readonly tracing?: (() => boolean) | undefined;
   readonly protocol: ProtocolTelemetry<never, never> | undefined;
   /** The call-duration histogram; undefined without a metrics SDK. */
   readonly metrics?: CallMetrics | undefined;
@@ -47,13 +49,19 @@ export interface AttemptPolicyOptions {
  */
 export function callSpans(options: SpanPolicyOptions): Policy {
   const { tracer, protocol, metrics, spanEvents } = options;
+  const tracing = options.tracing ?? (() => true);
   return namedPolicy(
     'telemetry',
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
       const inner = directOf(next);
       return directService<Req, Res>((req, ctx, settler) => {
+        const traced = tracing();
+        if (!traced && metrics === undefined) {
+          inner(req, ctx, settler);
+          return;
+        }
         const parent = context.active();
-        const span = startSpan(tracer, req, ctx, protocol, parent, 0);
+        const span = traced ? startSpan(tracer, req, ctx, protocol, parent, 0) : undefined;
         if (span === undefined && metrics === undefined) {
           inner(req, ctx, settler);
           return;
