@@ -40,7 +40,9 @@ export class PoolEntry implements AttemptOwner {
    * Attempts waiting for a held or freeing connection, as [options, attempt] pairs; never more
    * than `held + #freeing`.
    */
-  readonly #waiting: (Dispatcher.DispatchOptions | HttpAttempt)[] = [];
+  readonly #waiting: (Dispatcher.DispatchOptions | HttpAttempt | undefined)[] = [];
+  /** Index in `#waiting` of the first pair still waiting (taken from the front, no `shift`). */
+  #head = 0;
   #flushing = false;
   /** False when connections take several requests at once (pipelining): none is ever freeing. */
   readonly #oneAtATime: boolean;
@@ -54,14 +56,14 @@ export class PoolEntry implements AttemptOwner {
 
   /** Attempts waiting for a connection a held attempt will free: for tests. */
   get waiting(): number {
-    return this.#waiting.length >> 1;
+    return (this.#waiting.length - this.#head) >> 1;
   }
 
   dispatch(options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
     this.inFlight++;
     attempt.owner = this;
     const promised = this.held + this.#freeing;
-    if (promised !== 0 && promised > this.#waiting.length >> 1) {
+    if (promised !== 0 && promised > this.waiting) {
       this.#waiting.push(options, attempt);
     } else {
       this.pool.dispatch(options, attempt);
@@ -69,7 +71,7 @@ export class PoolEntry implements AttemptOwner {
   }
 
   abortedBeforeConnect(attempt: HttpAttempt): boolean {
-    const i = this.#waiting.indexOf(attempt);
+    const i = this.#waiting.indexOf(attempt, this.#head);
     if (i > 0) {
       this.#waiting.splice(i - 1, 2);
       return true;
@@ -83,7 +85,7 @@ export class PoolEntry implements AttemptOwner {
       this.held--;
       // undici releases a held attempt from inside `onConnect` (or `onError`), before it takes
       // the request off the client's queue and marks the connection free: dispatch after that.
-      if (this.#waiting.length >> 1 > this.held + this.#freeing && !this.#flushing) {
+      if (this.waiting > this.held + this.#freeing && !this.#flushing) {
         this.#flushing = true;
         queueMicrotask(this.#flush);
       }
@@ -97,9 +99,15 @@ export class PoolEntry implements AttemptOwner {
   /** Dispatches the waiting attempts nothing is promised to (all of them on release). */
   flushWaiting(all: boolean): void {
     const waiting = this.#waiting;
-    while (waiting.length > 0 && (all || waiting.length >> 1 > this.held + this.#freeing)) {
-      const options = waiting.shift() as Dispatcher.DispatchOptions;
-      const attempt = waiting.shift() as HttpAttempt;
+    while (this.#head < waiting.length && (all || this.waiting > this.held + this.#freeing)) {
+      const options = waiting[this.#head] as Dispatcher.DispatchOptions;
+      const attempt = waiting[this.#head + 1] as HttpAttempt;
+      waiting[this.#head] = waiting[this.#head + 1] = undefined;
+      this.#head += 2;
+      if (this.#head === waiting.length) {
+        waiting.length = 0;
+        this.#head = 0;
+      }
       try {
         this.pool.dispatch(options, attempt);
       } catch (error) {
