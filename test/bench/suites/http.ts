@@ -24,6 +24,13 @@ import { getGlobalDispatcher, Pool, fetch as undiciFetch, request as undiciReque
 import { fmt, type Stats, stats } from '../lib/stats.js';
 import type { BenchSuite } from '../lib/suite.js';
 import { ensureHaproxy, type Sidecar, startSidecar } from './http/haproxy.js';
+import {
+  HARNESS_PAIRS,
+  HARNESS_RUNS,
+  HARNESS_SLICE_MS,
+  type HarnessShape,
+  harnessShape,
+} from './http/harness-shape.js';
 import { type Call, runSlice, type Slice } from './http/load.js';
 import { startBackend } from './http/server.js';
 
@@ -94,7 +101,9 @@ const suite: BenchSuite = {
       }
     }
     const origin = `http://127.0.0.1:${backend.port}`;
-    const raw = new Pool(origin);
+    // 64 connections, as the independent harness of issue 18 made it: at 64 callers an unlimited
+    // Pool opens about two connections per caller (decision 0057).
+    const raw = new Pool(origin, { connections: 64 });
     const forFetch = new Pool(origin);
     const viaSidecar = sidecar ? new Pool(`http://127.0.0.1:${sidecar.port}`) : undefined;
     const client = createHttpClient({
@@ -137,6 +146,7 @@ const suite: BenchSuite = {
       };
     }
     const byConcurrency = new Map<number, Samples>();
+    const harness = new Map<number, HarnessShape>();
     try {
       for (const c of CONCURRENCY) {
         byConcurrency.set(c, {
@@ -144,6 +154,7 @@ const suite: BenchSuite = {
           ...(await measure(fetches, c, ['undici fetch', 'outrigger fetch'])),
         });
       }
+      for (const c of [16, 64]) harness.set(c, await harnessShape(backend.port, c));
     } finally {
       await client.close();
       await Promise.all([
@@ -157,7 +168,7 @@ const suite: BenchSuite = {
     }
     const socketFree = new Map<number, ClientCost>();
     for (const c of [16, 64]) socketFree.set(c, clientCost(c));
-    return report(byConcurrency, sidecar?.version, sidecarError, socketFree);
+    return report(byConcurrency, harness, sidecar?.version, sidecarError, socketFree);
   },
 };
 
@@ -180,6 +191,7 @@ function clientCost(concurrency: number): ClientCost {
 
 function report(
   all: Map<number, Samples>,
+  harness: Map<number, HarnessShape>,
   haproxy: string | undefined,
   whyNot: string | undefined,
   socketFree: Map<number, ClientCost>,
@@ -195,6 +207,7 @@ function report(
     'on one side of the request comparison. Within a group the pair the targets judge runs side by',
     'side, each first in every other round, with the other variants taking turns on either side, so',
     'over every four rounds both have the same neighbours.',
+    'The raw Pool has `connections: 64`; Outrigger its default pools (no limit).',
     'Outrigger runs the default chain (deadline, budgeted retry, breaker, bulkhead, ...) with a',
     '5 s deadline on every call. Figures: median (min–max) over slices; CPU is the client',
     "process's user + system time per request.",
@@ -229,6 +242,12 @@ function report(
       `| Outrigger fetch / undici fetch throughput, c=${c} | ${fmt(paired(s['outrigger fetch']!, s['undici fetch']!, ratio), 3)} | >= 0.90 |`,
     );
   }
+  for (const [c, h] of harness) {
+    lines.push(
+      `| Independent harness's shape: Outrigger request / undici.request, c=${c}, median of each run | ${fmt(h.runs, 3)} | >= 0.90 |`,
+      `| Independent harness's shape, c=${c}, every pair | ${fmt(h.pairs, 3)} | (spread) |`,
+    );
+  }
   const c1 = all.get(1)!;
   lines.push(
     `| Outrigger request p50 added, c=1 (µs) | ${fmt(paired(c1['outrigger request']!, c1['undici.request']!, addedP50), 1)} | <= 20 |`,
@@ -261,6 +280,15 @@ function report(
   lines.push(
     'Without sockets (`bench/tools/http-overhead.ts`): both clients answered by one fake dispatcher',
     "from a macrotask, so only the clients' own code runs; 15 alternating slices of 20,000 requests.",
+    '',
+  );
+  lines.push(
+    `The independent harness's shape (\`bench/suites/http/harness-shape.ts\`): ${HARNESS_RUNS} runs, each with a fresh`,
+    `\`new Pool(origin, { connections: 64 })\` and a fresh client made with \`service\`, \`discovery\` and`,
+    `\`timeout: { totalMs: 5000 }\`; ${HARNESS_PAIRS} pairs of ${HARNESS_SLICE_MS} ms duration-bounded slices, raw first, each`,
+    'Outrigger slice over the raw slice just before it, every body read as text; the value is the',
+    "median and min–max of the runs' median ratios. Why it measured less than the slices above, and",
+    'what changed: docs/decisions/0057.',
     '',
   );
   lines.push(

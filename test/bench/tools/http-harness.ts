@@ -10,28 +10,13 @@
  */
 import { createHttpClient } from '@outrigger/http';
 import { Pool } from 'undici';
+import { type Call, timedSlice } from '../suites/http/load.js';
 import { startBackend } from '../suites/http/server.js';
 
-type Call = () => Promise<unknown>;
 const concurrency = Number(process.argv[2] ?? 64);
 const pairs = Number(process.argv[3] ?? 20);
 const wanted = process.argv.slice(4);
 const SLICE_MS = 300;
-
-/** Closed loop for `ms` of wall time: requests completed per second. */
-async function timedSlice(call: Call, c: number, ms: number): Promise<number> {
-  const end = performance.now() + ms;
-  let done = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      await call();
-      done++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: c }, worker));
-  return (done / (performance.now() - t0)) * 1_000;
-}
 
 const backend = await startBackend();
 const origin = `http://127.0.0.1:${backend.port}`;

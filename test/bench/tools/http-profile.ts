@@ -75,7 +75,7 @@ function tally(profile: Profile, byGroup: Tally, byFunction: Tally): void {
 
 const backend = await startBackend();
 const origin = `http://127.0.0.1:${backend.port}`;
-const raw = new Pool(origin);
+const raw = new Pool(origin, { connections: 64 });
 const client = createHttpClient({
   service: 'bench',
   discovery: [`127.0.0.1:${backend.port}`],

@@ -39,3 +39,24 @@ export async function runSlice(call: Call, concurrency: number, total: number): 
     cpu: (cpu.user + cpu.system) / total,
   };
 }
+
+/**
+ * Closed loop for `ms` of wall time (duration-bounded, as the independent harness of issue 18
+ * measured): requests completed per second. Each caller stops issuing at the end; the calls in
+ * flight then finish and count.
+ */
+export async function timedSlice(call: Call, concurrency: number, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await call();
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < concurrency; i++) workers.push(worker());
+  await Promise.all(workers);
+  return (done / (performance.now() - t0)) * 1_000;
+}

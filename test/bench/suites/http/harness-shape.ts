@@ -1,0 +1,67 @@
+/**
+ * The shape of the independent harness from issue 18, which found Outrigger further behind raw
+ * undici than the alternating count-bounded slices did: raw `pool.request` on
+ * `new Pool(origin, { connections: 64 })`; the client made with `service`, `discovery` and
+ * `timeout: { totalMs: 5000 }` only; every body read as text; pairs of 300 ms duration-bounded
+ * slices, raw first, each Outrigger slice divided by the raw slice just before it; the median
+ * of those ratios. Each run makes a fresh pool and client, as a fresh process would.
+ */
+import { createHttpClient } from '@outrigger/http';
+import { Pool } from 'undici';
+import { type Stats, stats } from '../../lib/stats.js';
+import { type Call, timedSlice } from './load.js';
+
+export const HARNESS_PAIRS = 20;
+export const HARNESS_SLICE_MS = 300;
+export const HARNESS_RUNS = 3;
+
+export interface HarnessShape {
+  /** The median ratio of each run. */
+  readonly runs: Stats;
+  /** Every pair's ratio, all runs together. */
+  readonly pairs: Stats;
+}
+
+/** One run: `HARNESS_PAIRS` ratios at `concurrency`. */
+export async function harnessRun(port: number, concurrency: number): Promise<number[]> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
+  const client = createHttpClient({
+    service: 'harness',
+    discovery: [`127.0.0.1:${port}`],
+    timeout: { totalMs: 5_000 },
+  });
+  const raw: Call = async () => {
+    const res = await pool.request({ path: '/', method: 'GET' });
+    await res.body.text();
+  };
+  const ours: Call = async () => {
+    const res = await client.request('/');
+    await res.body.text();
+  };
+  try {
+    await timedSlice(ours, concurrency, 500);
+    await timedSlice(raw, concurrency, 500);
+    const ratios: number[] = [];
+    for (let i = 0; i < HARNESS_PAIRS; i++) {
+      const base = await timedSlice(raw, concurrency, HARNESS_SLICE_MS);
+      ratios.push((await timedSlice(ours, concurrency, HARNESS_SLICE_MS)) / base);
+    }
+    return ratios;
+  } finally {
+    await client.close();
+    await pool.close();
+  }
+}
+
+/** `HARNESS_RUNS` runs at `concurrency`. */
+export async function harnessShape(port: number, concurrency: number): Promise<HarnessShape> {
+  const medians: number[] = [];
+  const all: number[] = [];
+  for (let run = 0; run < HARNESS_RUNS; run++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const ratios = await harnessRun(port, concurrency);
+    medians.push(stats(ratios).median);
+    all.push(...ratios);
+  }
+  return { runs: stats(medians), pairs: stats(all) };
+}
