@@ -54,7 +54,7 @@ export class PoolEntry implements AttemptOwner {
     this.#oneAtATime = oneAtATime;
   }
 
-  /** Attempts waiting for a connection a held attempt will free: for tests. */
+  /** Attempts waiting for a held or freeing connection. */
   get waiting(): number {
     return (this.#waiting.length - this.#head) >> 1;
   }
