@@ -44,7 +44,7 @@ export class PoolEntry implements AttemptOwner {
   /** Index in `#waiting` of the first pair still waiting (taken from the front, no `shift`). */
   #head = 0;
   #flushing = false;
-  /** False when connections take several requests at once (pipelining): none is ever freeing. */
+  /** False unless `pipelining` is 1, the only setting at which undici waits a turn before reuse. */
   readonly #oneAtATime: boolean;
 
   constructor(owner: PoolOwner, id: string, pool: Pool, oneAtATime: boolean) {

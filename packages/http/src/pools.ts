@@ -89,7 +89,7 @@ export class EndpointPools implements EndpointDispatcher {
         this,
         endpoint.id,
         this.#createPool(endpoint),
-        this.#settings.pipelining <= 1,
+        this.#settings.pipelining === 1,
       );
       entry.retired = this.#closed || (this.#live !== undefined && !this.#live.has(endpoint.id));
       this.#entries.set(endpoint.id, entry);
