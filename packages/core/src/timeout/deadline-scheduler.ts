@@ -46,9 +46,7 @@ export class DeadlineScheduler {
     if (!bucket) {
       bucket = { at, head: undefined, size: 0, timer: undefined };
       this.#buckets.set(at, bucket);
-      const fire = bucket;
-      bucket.timer = this.#clock.setTimeout(() => this.#fire(fire), at - this.#clock.now());
-      if (this.#unref) (bucket.timer as { unref?: () => void }).unref?.();
+      this.#arm(bucket, at - this.#clock.now());
     }
     this.#last = bucket;
     entry.deadlineBucket = bucket;
@@ -78,7 +76,19 @@ export class DeadlineScheduler {
     return { entries, timers: this.#buckets.size };
   }
 
+  #arm(bucket: Bucket, ms: number): void {
+    bucket.timer = this.#clock.setTimeout(() => this.#fire(bucket), ms);
+    if (this.#unref) (bucket.timer as { unref?: () => void }).unref?.();
+  }
+
   #fire(bucket: Bucket): void {
+    // Node times a timer from the loop's cached time, which lags the clock by as much as the
+    // loop turn that set it: under load a timer can fire that much early. Never expire early.
+    const early = bucket.at - this.#clock.now();
+    if (early > 0) {
+      this.#arm(bucket, early);
+      return;
+    }
     this.#buckets.delete(bucket.at);
     if (this.#last === bucket) this.#last = undefined;
     bucket.timer = undefined;

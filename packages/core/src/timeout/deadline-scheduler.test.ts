@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { DeadlineScheduler, type Expirable } from './deadline-scheduler.js';
+
+/** A clock whose timers fire when told, whatever its `now()` says (as Node's can, early). */
+class EarlyClock implements Clock {
+  time = 0;
+  readonly timers: { callback: () => void; ms: number }[] = [];
+  now(): number {
+    return this.time;
+  }
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const timer = { callback, ms };
+    this.timers.push(timer);
+    return timer;
+  }
+  clearTimeout(): void {}
+  fireNext(): void {
+    this.timers.shift()!.callback();
+  }
+}
+
+function entry(): Expirable & { expired: number } {
+  return {
+    expired: 0,
+    expire() {
+      this.expired++;
+    },
+    deadlinePrev: undefined,
+    deadlineNext: undefined,
+    deadlineBucket: undefined,
+  };
+}
+
+describe('DeadlineScheduler', () => {
+  it('a timer that fires before the deadline re-arms for the rest instead of expiring early', () => {
+    const clock = new EarlyClock();
+    const scheduler = new DeadlineScheduler(clock);
+    const e = entry();
+    scheduler.schedule(e, 300);
+    expect(clock.timers.map((t) => t.ms)).toEqual([300]);
+    clock.time = 298.8; // the loop's cached time lagged by 1.2 ms when the timer was set
+    clock.fireNext();
+    expect(e.expired).toBe(0);
+    expect(clock.timers.map((t) => t.ms)).toEqual([300 - 298.8]);
+    expect(scheduler.size).toEqual({ entries: 1, timers: 1 });
+    clock.time = 300;
+    clock.fireNext();
+    expect(e.expired).toBe(1);
+    expect(scheduler.size).toEqual({ entries: 0, timers: 0 });
+  });
+
+  it('a deadline cancelled before its timer fires is never expired', () => {
+    const clock = new EarlyClock();
+    const scheduler = new DeadlineScheduler(clock);
+    const kept = entry();
+    const cancelled = entry();
+    scheduler.schedule(kept, 100);
+    scheduler.schedule(cancelled, 100);
+    scheduler.cancel(cancelled);
+    clock.time = 100;
+    clock.fireNext();
+    expect([kept.expired, cancelled.expired]).toEqual([1, 0]);
+  });
+});
