@@ -7,7 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import { Pool } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EndpointPools } from '../../../packages/http/dist/pools.js';
 import { backend, trackedClients } from './servers.js';
 
 const client = trackedClients();
@@ -25,6 +26,23 @@ async function closedLoop(call: () => Promise<string>): Promise<string[]> {
   return bodies;
 }
 
+/** The most calls ever waiting for a freeing connection, sampled as each call is sent. */
+async function peakWaiting(call: () => Promise<string>): Promise<number> {
+  const dispatch = vi.spyOn(EndpointPools.prototype, 'dispatch');
+  let peak = 0;
+  await closedLoop(async () => {
+    const answer = call();
+    const pools = dispatch.mock.contexts[0] as EndpointPools | undefined;
+    if (pools) peak = Math.max(peak, pools.pending.waiting);
+    return answer;
+  });
+  return peak;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('connection reuse', () => {
   it('keeps one connection per call in flight, where an unlimited undici Pool opens about two', async () => {
     const b = await backend((_req, res) => res.end('ok'));
@@ -41,6 +59,8 @@ describe('connection reuse', () => {
     const bodies = await closedLoop(async () => (await c.request('/')).body.text());
     expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
     expect(bodies.every((body) => body === 'ok')).toBe(true);
+    // Calls did wait for freeing connections, the way this is done.
+    expect(await peakWaiting(async () => (await c.request('/')).body.text())).toBeGreaterThan(0);
     // The unlimited pool is the behaviour this guards against; if undici ever stops opening
     // extra connections, this test still asserts ours.
     expect(byUndici).toBeGreaterThan(CONCURRENCY * 1.5);
@@ -95,7 +115,7 @@ describe('connection reuse', () => {
     expect(failed).toBeLessThan(bodies.length / 2);
   });
 
-  it('with pipelining, calls share connections as undici pipelines them', async () => {
+  it('with pipelining, undici reuses connections at once and no call waits', async () => {
     const b = await backend((_req, res) => res.end('ok'));
     let opened = 0;
     b.server.on('connection', () => opened++);
@@ -103,5 +123,6 @@ describe('connection reuse', () => {
     const bodies = await closedLoop(async () => (await c.request('/')).body.text());
     expect(bodies.every((body) => body === 'ok')).toBe(true);
     expect(opened).toBeLessThanOrEqual(CONCURRENCY);
+    expect(await peakWaiting(async () => (await c.request('/')).body.text())).toBe(0);
   });
 });
