@@ -1,14 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, maxHeaderSize, type Server } from 'node:http';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { RequestInvalidError, UnavailableError } from '@outrigger/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClient } from './client.js';
 
 const servers: Server[] = [];
+const tcpServers: ReturnType<typeof createTcpServer>[] = [];
 const clients: HttpClient[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(tcpServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
   await Promise.all(
     servers.splice(0).map((s) => {
       s.closeAllConnections();
@@ -26,6 +28,21 @@ async function backend() {
   });
   server.on('connection', (_socket: Socket) => seen.connections++);
   servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { seen, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** A TCP server that answers every request with `answer`, counting the requests. */
+async function rawBackend(answer: (socket: Socket) => void) {
+  const seen = { requests: 0 };
+  const server = createTcpServer((socket) => {
+    socket.on('error', () => {});
+    socket.on('data', () => {
+      seen.requests++;
+      answer(socket);
+    });
+  });
+  tcpServers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { seen, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -93,5 +110,46 @@ describe('failures a caller can handle by code', () => {
     const typed = (fromFetch as Error).cause;
     expect(typed).toBeInstanceOf(UnavailableError);
     expect(((typed as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+  });
+
+  it('a response whose headers are too large is UNAVAILABLE saying so, not retried', async () => {
+    const server = createServer({ maxHeaderSize: 64 * 1024 }, (_req, res) => {
+      seen.requests++;
+      res.setHeader('x-large', 'a'.repeat(maxHeaderSize + 1));
+      res.end('ok');
+    });
+    const seen = { requests: 0 };
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const payments = client([`127.0.0.1:${(server.address() as AddressInfo).port}`]);
+
+    const error = await payments.request('/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', unsent: false });
+    expect((error as Error).message).toBe(
+      `payments: the response's headers are larger than this process accepts (${maxHeaderSize} ` +
+        'bytes): the server did answer; make its headers smaller, or start Node with a larger ' +
+        '--max-http-header-size',
+    );
+    expect(((error as Error).cause as { code?: string }).code).toBe('UND_ERR_HEADERS_OVERFLOW');
+    // The same answer again would overflow again: a failure, not retried.
+    expect(seen.requests).toBe(1);
+
+    const fromFetch = await payments.fetch('/x').catch((e: unknown) => e);
+    expect((fromFetch as Error).cause).toBeInstanceOf(UnavailableError);
+  });
+
+  it('an answer that is not HTTP/1.1 is UNAVAILABLE naming the protocol mismatch, not retried', async () => {
+    const junk = await rawBackend((socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'));
+    const payments = client([junk.address]);
+
+    const error = await payments.request('/x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', unsent: false });
+    expect((error as Error).message).toMatch(
+      /^payments: the answer is not valid HTTP\/1\.1 \(.+\): check that the endpoint speaks plain HTTP\/1\.1 on that port/,
+    );
+    expect(((error as Error).cause as Error).name).toBe('HTTPParserError');
+    expect(junk.seen.requests).toBe(1);
   });
 });

@@ -76,6 +76,14 @@ describe('errors', () => {
         'UNAVAILABLE',
         /the connection failed before a response arrived \(socket hang up\).*may have received/,
       ],
+      [
+        new UnavailableError(
+          { service: 'payments', unsent: false, reason: 'the answer is not HTTP' },
+          cause,
+        ),
+        'UNAVAILABLE',
+        /^payments: the answer is not HTTP$/,
+      ],
     ];
     for (const [error, code, message] of cases) {
       expect(error.code).toBe(code);

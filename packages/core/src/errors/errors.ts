@@ -247,16 +247,22 @@ export class UnavailableError extends OutriggerError {
   static override readonly brandCode = 'UNAVAILABLE';
   /** True when the last attempt provably never reached a server (connection refused, ...). */
   readonly unsent: boolean;
-  constructor(details: { service: string; unsent: boolean }, cause: unknown) {
+  /**
+   * `reason`, when the transport knows better than "the connection failed": what went wrong
+   * and what to do, replacing the generic sentence (a response that arrived but cannot be read).
+   */
+  constructor(details: { service: string; unsent: boolean; reason?: string }, cause: unknown) {
     const what = (cause as { message?: unknown } | null)?.message;
     const detail = typeof what === 'string' && what.length > 0 ? ` (${what})` : '';
     super(
       'UNAVAILABLE',
-      details.unsent
-        ? `${details.service}: no instance accepted the connection${detail}, and no attempt is ` +
+      details.reason !== undefined
+        ? `${details.service}: ${details.reason}`
+        : details.unsent
+          ? `${details.service}: no instance accepted the connection${detail}, and no attempt is ` +
             'left; the instances are down or the discovered addresses are wrong: check discovery ' +
             'or OUTRIGGER_<SERVICE>_ENDPOINTS'
-        : `${details.service}: the connection failed before a response arrived${detail}, and no ` +
+          : `${details.service}: the connection failed before a response arrived${detail}, and no ` +
             'attempt is left; the server may have received the request',
       { cause },
     );
