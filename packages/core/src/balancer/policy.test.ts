@@ -6,7 +6,10 @@ import { CallContext } from '../context/call-context.js';
 import { CALL_OPTIONS } from '../context/call-options.js';
 import { NoEndpointsError, TimeoutError } from '../errors/errors.js';
 import { EventBus } from '../events/events.js';
-import { ManualClock } from '../time/manual-clock.js';
+import { pipeline } from '../service/pipeline.js';
+import { honoursCancellation } from '../service/service.js';
+import { ManualClock, settle } from '../time/manual-clock.js';
+import { timeout } from '../timeout/policy.js';
 import { loadBalancer } from './policy.js';
 import { seededRandom } from './random.js';
 import { ManualDiscovery } from './test-support/manual-discovery.js';
@@ -56,6 +59,25 @@ describe('loadBalancer before the first endpoint set', () => {
     cancelled.cancellation.abort(new Error('user left'));
     await expect(pendingCancel).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(cancelled.cancellation.listenerCount).toBe(0);
+  });
+
+  it('is NO_ENDPOINTS at the deadline also when the total deadline fires before its own timer', async () => {
+    const clock = new ManualClock();
+    const discovery = new ManualDiscovery();
+    // The total deadline's timer is armed first, so at the same instant it fires first.
+    const call = pipeline(
+      timeout({ totalMs: 200, clock }),
+      loadBalancer({ service: 'svc', discovery, clock }),
+    )(honoursCancellation(echo));
+    const pending = call(1, CallContext.root({ clock })).catch((e: unknown) => e);
+    await settle();
+    clock.advance(200);
+    const error = await pending;
+    expect(error).toBeInstanceOf(NoEndpointsError);
+    expect((error as NoEndpointsError).message).toMatch(/no endpoint set within the deadline/);
+    // Why there was nothing to call is the news; the deadline stays as the cause.
+    expect((error as NoEndpointsError).cause).toBeInstanceOf(TimeoutError);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('fails at once with NO_ENDPOINTS once discovery reports an empty set', async () => {

@@ -56,10 +56,22 @@ export class TimedCall<Res> extends Cancellation implements Expirable, Settler<R
     this.attachTo(this.#ctx.cancellation);
   }
 
-  /** The inner service's outcome: passed on if nothing decided first, else the decided error. */
+  /**
+   * The inner service's outcome: passed on if nothing decided first, else the decided error,
+   * unless the inner service's error explains it: one whose cause is the decided error (the
+   * balancer's NO_ENDPOINTS when discovery never delivered before the deadline) says why the
+   * time ran out, and goes on instead.
+   */
   settle(outcome: Outcome<Res>): void {
     if (this.#finish()) this.#outer.settle(outcome);
-    else if (!this.#racing) this.#outer.settle(failedWith(this.#error));
+    else if (!this.#racing) {
+      const explains = (outcome.error as { cause?: unknown } | null | undefined)?.cause;
+      this.#outer.settle(
+        !outcome.ok && explains !== undefined && explains === this.#error
+          ? outcome
+          : failedWith(this.#error),
+      );
+    }
     // Racing, the outer settler already has the decided error: the late outcome is dropped.
   }
 
