@@ -426,9 +426,7 @@ describe('createGrpcClient: deadlines, refusals and cancellation', () => {
     const noEndpoints = await unary(none, 'Say', { text: 'x' });
     // Whichever timer fires first at the deadline, the call says why: no endpoint set came.
     expect(noEndpoints.error?.code).toBe(grpc.status.UNAVAILABLE);
-    expect((noEndpoints.error?.cause as { code?: string } | undefined)?.code).toBe(
-      'NO_ENDPOINTS',
-    );
+    expect((noEndpoints.error?.cause as { code?: string } | undefined)?.code).toBe('NO_ENDPOINTS');
 
     const [s] = await servers_(1, { fail: () => ({ code: grpc.status.INTERNAL }) });
     const breaking = client({
