@@ -117,6 +117,7 @@ export function serverCredentialsFromFiles(options: ServerCredentialsFileOptions
         credentials?.update(contextOptions(material));
         options.events?.emit('tls.reloaded', {
           service: name,
+          initial: false,
           serial: material.serial,
           notAfter: material.notAfter,
         });

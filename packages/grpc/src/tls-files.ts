@@ -78,6 +78,7 @@ export class GrpcTlsFiles implements experimental.CertificateProvider {
   start(service: string, events: EventBus): void {
     this.#service = service;
     this.#events = events;
+    this.#announce(this.#source.current, true);
     this.#source.start();
   }
 
@@ -89,8 +90,13 @@ export class GrpcTlsFiles implements experimental.CertificateProvider {
     for (const listener of this.#ca) listener(caOf(material));
     const identity = identityOf(material);
     if (identity) for (const listener of this.#identity) listener(identity);
+    this.#announce(material, false);
+  }
+
+  #announce(material: TlsMaterial, initial: boolean): void {
     this.#events?.emit('tls.reloaded', {
       service: this.#service,
+      initial,
       serial: material.serial,
       notAfter: material.notAfter,
     });

@@ -53,11 +53,19 @@ export class EndpointPools implements EndpointDispatcher {
         this.#connector = undefined;
         events?.emit('tls.reloaded', {
           service,
+          initial: false,
           serial: material.serial,
           notAfter: material.notAfter,
         });
       },
       onRejected: (reason) => events?.emit('tls.rejected', { service, reason }),
+    });
+    const first = this.#tlsSource.current;
+    events?.emit('tls.reloaded', {
+      service,
+      initial: true,
+      serial: first.serial,
+      notAfter: first.notAfter,
     });
     this.#tlsSource.start();
   }

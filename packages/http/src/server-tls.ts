@@ -78,6 +78,7 @@ export function serverTlsFromFiles(options: ServerTlsOptions): ServerTlsFiles {
         for (const server of servers) server.setSecureContext(contextOptions(material));
         options.events?.emit('tls.reloaded', {
           service: name,
+          initial: false,
           serial: material.serial,
           notAfter: material.notAfter,
         });

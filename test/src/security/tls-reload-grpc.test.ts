@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from '../grpc/support/protos.js';
 import { listenGrpc } from '../grpc/support/test-service.js';
 import { type Issued, makeTestPki, type TestPki } from '../support/pki.js';
+import { findMetric, setUpMetrics } from '../telemetry/support/otel.js';
 import { rotatingFiles, waitFor } from './rotating-files.js';
 
 let pki: TestPki;
@@ -151,6 +152,38 @@ describe('gRPC mTLS certificate reload', () => {
     expect(await say()).toBe(serial(first));
     expect(s.served.length).toBe(before + 1);
   });
+  it('reports the certificate expiry and reloads as metrics', async () => {
+    const metrics = setUpMetrics({ global: false });
+    closers.push(() => metrics.shutdown());
+    const files = rotatingFiles(pki.dir, first.crt, first.key);
+    const client = createGrpcClient(Echo, {
+      service: 'metered',
+      discovery: ['127.0.0.1:1'],
+      meterProvider: metrics.provider,
+      tls: {
+        caFile: `${pki.dir}/ca.crt`,
+        certFile: files.certFile,
+        keyFile: files.keyFile,
+        reload: { intervalMs: 10 },
+      },
+    });
+    closers.push(() => client.close());
+    const reloaded: unknown[] = [];
+    client.events.on('tls.reloaded', (e) => reloaded.push(e));
+    const points = async (name: string) =>
+      (findMetric(await metrics.collect(), name)?.dataPoints ?? []).map((p) => p.value as number);
+    const expiresIn = (issued: Issued) =>
+      (Date.parse(new X509Certificate(issued.crt).validTo) - Date.now()) / 1_000;
+    const [atStart] = await points('outrigger.client.tls.certificate.expiry');
+    expect(Math.abs(atStart! - expiresIn(first))).toBeLessThan(5);
+    expect(await points('outrigger.client.tls.reloads')).toEqual([]);
+    files.swap(second.crt, second.key);
+    await waitFor(() => reloaded.length === 1, 'tls.reloaded');
+    expect(await points('outrigger.client.tls.reloads')).toEqual([1]);
+    const [afterReload] = await points('outrigger.client.tls.certificate.expiry');
+    expect(Math.abs(afterReload! - expiresIn(second))).toBeLessThan(5);
+  });
+
   it('stops polling the files on close', async () => {
     const files = rotatingFiles(pki.dir, first.crt, first.key);
     const client = createGrpcClient(Echo, {

@@ -10,6 +10,7 @@ import { createHttpClient, type HttpClient } from '@outrigger/http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backend, closeBackends } from '../http/servers.js';
 import { type Issued, makeTestPki, type TestPki } from '../support/pki.js';
+import { findMetric, setUpMetrics } from '../telemetry/support/otel.js';
 import { rotatingFiles, waitFor } from './rotating-files.js';
 
 let pki: TestPki;
@@ -51,8 +52,13 @@ async function mtlsServer() {
   return { ...b, served };
 }
 
-function client(address: string, files: { certFile: string; keyFile: string }): HttpClient {
+function client(
+  address: string,
+  files: { certFile: string; keyFile: string },
+  extra: Partial<Parameters<typeof createHttpClient>[0]> = {},
+): HttpClient {
   const c = createHttpClient({
+    ...extra,
     service: 'rotating',
     discovery: [address],
     tls: {
@@ -140,6 +146,59 @@ describe('HTTP mTLS certificate reload', () => {
     await waitFor(() => reloaded.length === 1, 'tls.reloaded');
     b.server.closeAllConnections();
     expect(await (await c.fetch('/')).text()).toBe(serial(second));
+  });
+
+  it('reports reloads, refusals and the certificate expiry as metrics', async () => {
+    const metrics = setUpMetrics({ global: false });
+    const points = async (name: string) =>
+      (findMetric(await metrics.collect(), name)?.dataPoints ?? []).map((p) => ({
+        value: p.value as number,
+        attributes: p.attributes,
+      }));
+    try {
+      const b = await mtlsServer();
+      const files = rotatingFiles(pki.dir, first.crt, first.key);
+      const c = client(b.address, files, { meterProvider: metrics.provider });
+      const reloaded: unknown[] = [];
+      const rejected: unknown[] = [];
+      c.events.on('tls.reloaded', (e) => reloaded.push(e));
+      c.events.on('tls.rejected', (e) => rejected.push(e));
+      const { X509Certificate } = await import('node:crypto');
+      const expiresIn = (issued: Issued) =>
+        (Date.parse(new X509Certificate(issued.crt).validTo) - Date.now()) / 1_000;
+
+      // From the files read at start: no reload counted, the expiry of the pair in use.
+      const [atStart] = await points('outrigger.client.tls.certificate.expiry');
+      expect(atStart?.attributes).toEqual({ 'outrigger.service': 'rotating' });
+      expect(Math.abs(atStart!.value - expiresIn(first))).toBeLessThan(5);
+      expect(await points('outrigger.client.tls.reloads')).toEqual([]);
+
+      files.swap(second.crt, first.key);
+      await waitFor(() => rejected.length === 1, 'tls.rejected');
+      files.swap(second.crt, second.key);
+      await waitFor(() => reloaded.length === 1, 'tls.reloaded');
+      const counted = await points('outrigger.client.tls.reloads');
+      expect(counted.map((p) => [p.attributes['outrigger.tls.outcome'], p.value]).sort()).toEqual([
+        ['rejected', 1],
+        ['reloaded', 1],
+      ]);
+      const [afterReload] = await points('outrigger.client.tls.certificate.expiry');
+      expect(Math.abs(afterReload!.value - expiresIn(second))).toBeLessThan(5);
+
+      // Observed at each collection while the client is open (the seconds left shrink), not
+      // once it has closed (the SDK repeats the last value).
+      const later = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return (await points('outrigger.client.tls.certificate.expiry'))[0]!.value;
+      };
+      expect(await later()).toBeLessThan(afterReload!.value);
+      await c.close();
+      clients = [];
+      const atClose = await later();
+      expect(await later()).toBe(atClose);
+    } finally {
+      await metrics.shutdown();
+    }
   });
 
   it('stops polling the files on close', async () => {

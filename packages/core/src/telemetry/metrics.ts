@@ -8,6 +8,7 @@ import type { Outcome } from '../service/outcome.js';
 import { countEvents } from './event-metrics.js';
 import type { DurationMetric, ProtocolTelemetry } from './protocol.js';
 import { type LiveState, observeState } from './state-gauges.js';
+import { observeTls } from './tls-metrics.js';
 
 export type { LiveState } from './state-gauges.js';
 
@@ -65,6 +66,7 @@ export function clientMetrics(options: ClientMetricsOptions): ClientMetrics | un
   });
   if (histogram.constructor === NOOP_HISTOGRAM) return undefined;
   countEvents(meter, service, options.events, options.endpoints);
+  observeTls(meter, service, options.events, options.live);
   observeState(meter, service, options.live, options.endpoints);
   const attempts = meter.createCounter('outrigger.client.attempts', {
     description: 'Attempts sent, by why each was made: first, retry, requeue or hedge.',
