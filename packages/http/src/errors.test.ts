@@ -113,12 +113,12 @@ describe('failures a caller can handle by code', () => {
   });
 
   it('a response whose headers are too large is UNAVAILABLE saying so, not retried', async () => {
+    const seen = { requests: 0 };
     const server = createServer({ maxHeaderSize: 64 * 1024 }, (_req, res) => {
       seen.requests++;
       res.setHeader('x-large', 'a'.repeat(maxHeaderSize + 1));
       res.end('ok');
     });
-    const seen = { requests: 0 };
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const payments = client([`127.0.0.1:${(server.address() as AddressInfo).port}`]);
