@@ -13,6 +13,7 @@ import {
   ConfigInvalidError,
   checkTlsFileOptions,
   type EventBus,
+  reloadedEvent,
   type TlsFileOptions,
   TlsFileSource,
   type TlsMaterial,
@@ -115,12 +116,7 @@ export function serverCredentialsFromFiles(options: ServerCredentialsFileOptions
       intervalMs,
       onReloaded: (material) => {
         credentials?.update(contextOptions(material));
-        options.events?.emit('tls.reloaded', {
-          service: name,
-          initial: false,
-          serial: material.serial,
-          notAfter: material.notAfter,
-        });
+        options.events?.emit('tls.reloaded', reloadedEvent(name, material, false));
       },
       onRejected: (reason) => options.events?.emit('tls.rejected', { service: name, reason }),
     });

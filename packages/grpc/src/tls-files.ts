@@ -13,6 +13,7 @@ import {
   checkTlsFileOptions,
   closest,
   type EventBus,
+  reloadedEvent,
   TlsFileSource,
   type TlsFiles,
   type TlsMaterial,
@@ -94,12 +95,7 @@ export class GrpcTlsFiles implements experimental.CertificateProvider {
   }
 
   #announce(material: TlsMaterial, initial: boolean): void {
-    this.#events?.emit('tls.reloaded', {
-      service: this.#service,
-      initial,
-      serial: material.serial,
-      notAfter: material.notAfter,
-    });
+    this.#events?.emit('tls.reloaded', reloadedEvent(this.#service, material, initial));
   }
 
   // grpc-js registers these when a channel is made and expects the current value at once.

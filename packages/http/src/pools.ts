@@ -1,4 +1,4 @@
-import { type Endpoint, type EventBus, TlsFileSource } from '@outrigger/core';
+import { type Endpoint, type EventBus, reloadedEvent, TlsFileSource } from '@outrigger/core';
 import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';
@@ -51,22 +51,11 @@ export class EndpointPools implements EndpointDispatcher {
       intervalMs: tlsReloadMs(tls),
       onReloaded: (material) => {
         this.#connector = undefined;
-        events?.emit('tls.reloaded', {
-          service,
-          initial: false,
-          serial: material.serial,
-          notAfter: material.notAfter,
-        });
+        events?.emit('tls.reloaded', reloadedEvent(service, material, false));
       },
       onRejected: (reason) => events?.emit('tls.rejected', { service, reason }),
     });
-    const first = this.#tlsSource.current;
-    events?.emit('tls.reloaded', {
-      service,
-      initial: true,
-      serial: first.serial,
-      notAfter: first.notAfter,
-    });
+    events?.emit('tls.reloaded', reloadedEvent(service, this.#tlsSource.current, true));
     this.#tlsSource.start();
   }
 

@@ -9,6 +9,7 @@ import {
   ConfigInvalidError,
   checkTlsFileOptions,
   type EventBus,
+  reloadedEvent,
   type TlsFileOptions,
   TlsFileSource,
   type TlsMaterial,
@@ -76,12 +77,7 @@ export function serverTlsFromFiles(options: ServerTlsOptions): ServerTlsFiles {
       intervalMs,
       onReloaded: (material) => {
         for (const server of servers) server.setSecureContext(contextOptions(material));
-        options.events?.emit('tls.reloaded', {
-          service: name,
-          initial: false,
-          serial: material.serial,
-          notAfter: material.notAfter,
-        });
+        options.events?.emit('tls.reloaded', reloadedEvent(name, material, false));
       },
       onRejected: (reason) => options.events?.emit('tls.rejected', { service: name, reason }),
     });

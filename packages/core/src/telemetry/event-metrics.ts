@@ -24,10 +24,7 @@ export function countEvents(
         explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       },
     });
-  const tagged = (attributes: Attributes = {}): Attributes => {
-    attributes['outrigger.service'] = service;
-    return attributes;
-  };
+  const tagged = serviceTagger(service);
 
   const retries = counter('outrigger.client.retries', 'Retries scheduled, by the verdict retried.');
   const requeues = counter(
@@ -100,4 +97,12 @@ export function countEvents(
     'Discovery failures (the last good set stays in force).',
   );
   events.on('discovery.failed', () => failures.add(1, tagged()));
+}
+
+/** Adds the client's service to a metric's attributes (a fresh set when none is given). */
+export function serviceTagger(service: string): (attributes?: Attributes) => Attributes {
+  return (attributes = {}) => {
+    attributes['outrigger.service'] = service;
+    return attributes;
+  };
 }

@@ -55,20 +55,16 @@ export function callSpans(options: SpanPolicyOptions): Policy {
     <Req, Res>(next: Service<Req, Res>): Service<Req, Res> => {
       const inner = directOf(next);
       return directService<Req, Res>((req, ctx, settler) => {
-        const traced = tracing();
-        if (!traced && metrics === undefined) {
-          inner(req, ctx, settler);
-          return;
-        }
-        const parent = context.active();
-        const span = traced ? startSpan(tracer, req, ctx, protocol, parent, 0) : undefined;
+        // Without an SDK behind the tracer, not even the caller's context is looked up.
+        const parent = tracing() ? context.active() : undefined;
+        const span = parent && startSpan(tracer, req, ctx, protocol, parent, 0);
         if (span === undefined && metrics === undefined) {
           inner(req, ctx, settler);
           return;
         }
         if (span !== undefined) spanEvents?.ensure();
         const observed = new ObservedCall<Res>(span, settler, protocol, metrics, req, ctx);
-        inner(req, span ? ctx.with(TRACE_CONTEXT, trace.setSpan(parent, span)) : ctx, observed);
+        inner(req, span ? ctx.with(TRACE_CONTEXT, trace.setSpan(parent!, span)) : ctx, observed);
       });
     },
     { keepsCancellation: true },

@@ -1,5 +1,6 @@
-import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import type { Meter, ObservableResult } from '@opentelemetry/api';
 import type { EventBus } from '../events/events.js';
+import { serviceTagger } from './event-metrics.js';
 import type { LiveState } from './state-gauges.js';
 
 /**
@@ -10,10 +11,7 @@ import type { LiveState } from './state-gauges.js';
  * gauge is removed when the client closes.
  */
 export function observeTls(meter: Meter, service: string, events: EventBus, live: LiveState): void {
-  const tagged = (attributes: Attributes = {}): Attributes => {
-    attributes['outrigger.service'] = service;
-    return attributes;
-  };
+  const tagged = serviceTagger(service);
   const reloads = meter.createCounter('outrigger.client.tls.reloads', {
     description:
       'Changed certificate files taken (reloaded) or refused (rejected, the last good pair stays).',

@@ -8,6 +8,7 @@ export {
 export {
   MAX_TLS_FILE_BYTES,
   readTlsFiles,
+  reloadedEvent,
   TlsFileSource,
   type TlsFileSourceOptions,
   type TlsFiles,

@@ -14,6 +14,8 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import type { OutriggerEvents } from '../events/events.js';
+import './events.js';
 
 /** Where the PEM files are; `caFile` alone verifies servers, `certFile` + `keyFile` add mTLS. */
 export interface TlsFiles {
@@ -122,6 +124,18 @@ function materialOf(raw: Raw, files: TlsFiles, now: number): TlsMaterial {
     throw new Error(`Node refused the TLS files: ${(error as Error).message}`);
   }
   return { ca: raw.ca, cert: raw.cert, key: raw.key, secureContext, serial, notAfter };
+}
+
+/**
+ * The `tls.reloaded` event for `material`, as every transport and server helper emits it
+ * (`initial`: the files read when the client was made).
+ */
+export function reloadedEvent(
+  service: string,
+  material: TlsMaterial,
+  initial: boolean,
+): OutriggerEvents['tls.reloaded'] {
+  return { service, initial, serial: material.serial, notAfter: material.notAfter };
 }
 
 /**
