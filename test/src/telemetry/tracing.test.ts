@@ -183,6 +183,30 @@ describe('HTTP spans', () => {
     expect(tracing.exporter.getFinishedSpans()).toHaveLength(0);
     expect(off.describe()).toMatch(/ 1\. telemetry\s+off/);
   });
+
+  it('a client made before the SDK is registered traces from the registration on', async () => {
+    const seen: (string | undefined)[] = [];
+    const address = await listen(
+      createServer((req, res) => {
+        seen.push(req.headers.traceparent as string | undefined);
+        res.end('x');
+      }),
+    );
+    const early = createHttpClient({ service: 'early', discovery: [address] });
+    closers.push(() => early.close());
+    await (await early.request('/')).body.text();
+    tracing = setUpTracing();
+    await (await early.request('/')).body.text();
+    const spans = tracing.exporter.getFinishedSpans();
+    const call = spans.find((s) => s.kind === SpanKind.CLIENT && parentOf(s) === undefined);
+    expect(spans).toHaveLength(2);
+    expect(call).toBeDefined();
+    // The attempt's header names the attempt span, a child of the call span.
+    const attempt = spans.find((s) => s !== call)!;
+    expect(parentOf(attempt)).toBe(call!.spanContext().spanId);
+    expect(seen[0]).toBeUndefined();
+    expect(spanIdOf(seen[1])).toBe(attempt.spanContext().spanId);
+  });
 });
 
 describe('gRPC spans', () => {
