@@ -17,6 +17,7 @@ import { createHttpClient, type HttpClientOptions } from '@outrigger/http';
 import { Pool } from 'undici';
 import { heapPerCall } from '../lib/heap.js';
 import { percentile, stats } from '../lib/stats.js';
+import { type Call, runSlice } from '../suites/http/load.js';
 
 const median = (xs: readonly number[]): number => stats(xs).median;
 
@@ -108,7 +109,6 @@ const clients = Object.entries(variants).map(([name, options]) => ({
   }),
 }));
 
-type Call = () => Promise<unknown>;
 const calls: { name: string; call: Call }[] = [
   {
     name: 'undici Pool',
@@ -128,15 +128,7 @@ const calls: { name: string; call: Call }[] = [
 
 /** Client CPU (all threads, GC included) per request over `n` requests by 64 callers. */
 async function cpuPerRequest(call: Call, n: number): Promise<number> {
-  let left = n;
-  const start = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) await call();
-    }),
-  );
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / n;
+  return (await runSlice(call, CONCURRENCY, n)).cpu;
 }
 
 for (const { call } of calls) await cpuPerRequest(call, 30_000);
