@@ -65,10 +65,14 @@ function crossCheck(
   const rate = root.rateLimit as { perSecond?: number; burst?: number } | false;
   if (rate) {
     if (rate.perSecond === undefined) {
+      // Configuring the burst alone switches the section on: say so, or the refusal names
+      // nothing the caller wrote.
+      const burst = byEnv.get('RATE_LIMIT_BURST')!;
+      const on = burst.source.kind === 'default' ? 'RATE_LIMIT' : 'RATE_LIMIT_BURST';
       throw new ConfigInvalidError({
         setting: where('RATE_LIMIT_PER_SECOND'),
         value: 'unset',
-        expected: 'a rate (rateLimit.perSecond or RATE_LIMIT_PER_SECOND) when rate limiting is on',
+        expected: `a rate (rateLimit.perSecond or RATE_LIMIT_PER_SECOND) when rate limiting is on (switched on by ${where(on)})`,
       });
     }
     rate.burst ??= rate.perSecond;

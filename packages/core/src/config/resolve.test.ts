@@ -246,7 +246,17 @@ describe('resolveConfig rejects bad input with CONFIG_INVALID naming variable, v
     expect(
       invalid(() => resolveConfig({ ...base, env: { OUTRIGGER_PAYMENTS_RATE_LIMIT: 'on' } }))
         .message,
-    ).toMatch(/RATE_LIMIT_PER_SECOND/);
+    ).toMatch(/RATE_LIMIT_PER_SECOND.*switched on by OUTRIGGER_PAYMENTS_RATE_LIMIT\)/);
+  });
+
+  it('rate limiting switched on by its burst alone names the burst as what switched it on', () => {
+    expect(
+      invalid(() => resolveConfig({ ...base, env: { OUTRIGGER_DEFAULT_RATE_LIMIT_BURST: '10' } }))
+        .message,
+    ).toMatch(/RATE_LIMIT_PER_SECOND.*switched on by OUTRIGGER_DEFAULT_RATE_LIMIT_BURST\)/);
+    expect(
+      invalid(() => resolveConfig({ ...base, env: {}, rateLimit: { burst: 10 } })).message,
+    ).toMatch(/switched on by option rateLimit\.burst\)/);
   });
 
   it('a backoff cap below its base is rejected, naming both', () => {
