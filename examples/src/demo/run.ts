@@ -134,6 +134,8 @@ export async function runDemo(
   const phaseStartsMs: number[] = [];
   let t0 = performance.now();
   let phaseIndex = WARMUP;
+  /** The phase whose conditions the instances are set to, or being set to: moves first. */
+  let servedPhase = WARMUP;
   const now = () => performance.now() - t0;
   const secondOf = (ms: number) => Math.floor(ms / 1_000);
 
@@ -177,7 +179,8 @@ export async function runDemo(
 
   const settle = (client: ClientName, phase: number, begin: number, result: CallResult) => {
     caps[client].leave();
-    if (phase !== WARMUP) recorder.call(client, phase, secondOf(begin), result, now() - begin);
+    if (phase === WARMUP) return;
+    recorder.call(client, phase, secondOf(begin), result, now() - begin, servedPhase !== phase);
   };
   const callOutrigger = async (headers: Record<string, string>): Promise<CallResult> => {
     try {
@@ -226,6 +229,7 @@ export async function runDemo(
   lag.enable();
   try {
     for (const [i, phase] of plan.entries()) {
+      servedPhase = i;
       await Promise.all(instances.map((instance, k) => instance.setMode(phase.modes[k]!)));
       if (i > 0) closeLag(i - 1);
       phaseIndex = i;

@@ -16,16 +16,22 @@ export class Tally {
   attempts = 0;
   readonly latencies: number[] = [];
   readonly failures = new Map<string, number>();
+  /**
+   * Failed calls that ended after the instances had moved on to the next phase: begun in this
+   * phase's last moments, they met the next one's conditions (the outage, for the dead phase).
+   */
+  failedAfterPhase = 0;
   /** Attempts per instance, by address. */
   readonly perInstance = new Map<string, number>();
 
-  record(result: CallResult, latencyMs: number): void {
+  record(result: CallResult, latencyMs: number, afterPhase: boolean): void {
     this.calls++;
     this.latencies.push(latencyMs);
     if ('status' in result && result.status < 500) {
       this.ok++;
       return;
     }
+    if (afterPhase) this.failedAfterPhase++;
     const reason = 'status' in result ? `HTTP ${result.status}` : result.error;
     this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
   }
@@ -81,9 +87,17 @@ export class Recorder {
     this.second(client, s).started++;
   }
 
-  call(client: ClientName, phase: number, s: number, result: CallResult, latencyMs: number): void {
-    this.byPhase[client][phase]!.record(result, latencyMs);
-    this.second(client, s).record(result, latencyMs);
+  /** `afterPhase`: the call ended after the instances had moved on to the next phase. */
+  call(
+    client: ClientName,
+    phase: number,
+    s: number,
+    result: CallResult,
+    latencyMs: number,
+    afterPhase = false,
+  ): void {
+    this.byPhase[client][phase]!.record(result, latencyMs, afterPhase);
+    this.second(client, s).record(result, latencyMs, afterPhase);
   }
 
   attempt(client: ClientName, phase: number, s: number, address: string): void {

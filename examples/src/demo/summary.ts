@@ -21,6 +21,8 @@ export interface ClientFigures {
   /** Share of this client's attempts that went to each instance, by name, in percent. */
   readonly sharePercent: Readonly<Record<string, number>>;
   readonly failures: Readonly<Record<string, number>>;
+  /** Of the failed calls, those that ended after the instances had moved on to the next phase. */
+  readonly failedAfterPhase: number;
 }
 
 export interface PhaseFigures {
@@ -105,6 +107,7 @@ function clientFigures(t: Tally, names: ReadonlyMap<string, string>): ClientFigu
     attempts: t.attempts,
     sharePercent,
     failures: Object.fromEntries(t.failures),
+    failedAfterPhase: t.failedAfterPhase,
   };
 }
 
@@ -198,10 +201,9 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
       const shares = names
         .map((n) => `${Math.round(x.sharePercent[n] ?? 0)}%`.padStart(4))
         .join(' ');
-      let note = '';
+      const bits: string[] = [];
       if (name === 'outrigger' && x === p.outrigger) {
         const k = p.outrigger.counters;
-        const bits = [];
         const refused = p.outrigger.failures.CIRCUIT_OPEN ?? 0;
         if (refused > 0) {
           bits.push(
@@ -211,8 +213,12 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
         if (k.ejections > 0) bits.push(`${k.ejections} ejection${k.ejections > 1 ? 's' : ''}`);
         if (k.ejectionsSkipped > 0) bits.push(`${k.ejectionsSkipped} held back by the cap`);
         if (k.budgetExhausted > 0) bits.push(`${k.budgetExhausted} retries refused by the budget`);
-        if (bits.length > 0) note = c.dim(`  ${bits.join('; ')}`);
       }
+      const next = f.phases[i + 1];
+      if (x.failedAfterPhase > 0 && next !== undefined) {
+        bits.push(`${x.failedAfterPhase} failed in phase ${i + 2} (${next.title})`);
+      }
+      const note = bits.length > 0 ? c.dim(`  ${bits.join('; ')}`) : '';
       out.push(
         `  ${colour(name.padEnd(9))}  ${percent(x.successPercent, 7)}  ${ms(x.p50Ms)}  ${ms(x.p95Ms)}  ${ms(x.p99Ms)}  ${ratio(x.attemptsPerCall, 8)}  ${shares}${note}`,
       );
@@ -233,6 +239,7 @@ export function renderSummary(f: DemoFigures, tty: boolean): string {
   const retrySpan = 50 + 100 + 200;
   out.push(
     `- A call belongs to the phase it started in. A plain call that began in the last ${retrySpan} ms of the outage retries into the recovery and may succeed there: those are the plain client's few successes in the outage.`,
+    "- The other way round, a call begun in a phase's last moments can meet the next phase's conditions and fail there: \"failed in phase N\" counts those. Outrigger's few failures in the dead phase are usually such calls, answered 503 by the outage.",
     `- In the recovery Outrigger refuses calls until its breaker's next trial call succeeds, at most its reset time (${s.outrigger.breakerResetMs} ms here) after the service is back: the price of not hammering a service that is down.`,
   );
   // The instance that died, #3: whether the recovery saw it back, from the events.
