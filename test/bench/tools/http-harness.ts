@@ -40,6 +40,13 @@ const clientCapped = createHttpClient({
   connections: 64,
 });
 
+const clientNoHeader = createHttpClient({
+  service: 'bench4',
+  discovery: [address],
+  timeout: { totalMs: 5_000 },
+  deadlineHeader: false,
+});
+
 const raw: Call = async () => {
   const res = await pool.request({ path: '/', method: 'GET' });
   await res.body.text();
@@ -55,6 +62,10 @@ const variants: Record<string, Call> = {
   },
   'outrigger text, timeout off': async () => {
     const res = await clientNoTimeout.request('/');
+    await res.body.text();
+  },
+  'outrigger text, header off': async () => {
+    const res = await clientNoHeader.request('/');
     await res.body.text();
   },
   'outrigger text, connections 64': async () => {
@@ -90,5 +101,6 @@ for (const [name, xs] of ratios) {
 await client.close();
 await clientNoTimeout.close();
 await clientCapped.close();
+await clientNoHeader.close();
 await pool.close();
 await backend.stop();
