@@ -1,4 +1,10 @@
-import { createServer, maxHeaderSize, type Server } from 'node:http';
+import {
+  createServer,
+  maxHeaderSize,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { RequestInvalidError, UnavailableError } from '@outrigger/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,12 +25,18 @@ afterEach(async () => {
   );
 });
 
-/** A backend on 127.0.0.1 port 0 that counts the connections and requests it gets. */
-async function backend() {
+/**
+ * A backend on 127.0.0.1 port 0 that counts the connections and requests it gets; it answers
+ * `ok`, or as `respond` says.
+ */
+async function backend(
+  respond: (res: ServerResponse) => void = (res) => res.end('ok'),
+  options: ServerOptions = {},
+) {
   const seen = { connections: 0, requests: 0 };
-  const server = createServer((_req, res) => {
+  const server = createServer(options, (_req, res) => {
     seen.requests++;
-    res.end('ok');
+    respond(res);
   });
   server.on('connection', (_socket: Socket) => seen.connections++);
   servers.push(server);
@@ -113,15 +125,14 @@ describe('failures a caller can handle by code', () => {
   });
 
   it('a response whose headers are too large is UNAVAILABLE saying so, not retried', async () => {
-    const seen = { requests: 0 };
-    const server = createServer({ maxHeaderSize: 64 * 1024 }, (_req, res) => {
-      seen.requests++;
-      res.setHeader('x-large', 'a'.repeat(maxHeaderSize + 1));
-      res.end('ok');
-    });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const payments = client([`127.0.0.1:${(server.address() as AddressInfo).port}`]);
+    const { seen, address } = await backend(
+      (res) => {
+        res.setHeader('x-large', 'a'.repeat(maxHeaderSize + 1));
+        res.end('ok');
+      },
+      { maxHeaderSize: 64 * 1024 },
+    );
+    const payments = client([address]);
 
     const error = await payments.request('/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);

@@ -3,7 +3,6 @@
  * `serverCredentialsFromFiles` for grpc-js. After the files rotate, new handshakes get the new
  * certificate while a call already on a connection finishes on it; a bad pair keeps the old one.
  */
-import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:https';
 import { connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -14,13 +13,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Echo, type EchoMessage, echoServiceDefinition } from '../grpc/support/protos.js';
 import { listenGrpc } from '../grpc/support/test-service.js';
 import { backend, closeBackends } from '../http/servers.js';
-import { type Issued, makeTestPki, type TestPki } from '../support/pki.js';
+import { type Issued, makeTestPki, serialOf as serial, type TestPki } from '../support/pki.js';
 import { rotatingFiles, waitFor } from './rotating-files.js';
 
 let pki: TestPki;
 let first: Issued;
 let second: Issued;
-const serial = (issued: Issued) => new X509Certificate(issued.crt).serialNumber;
 beforeAll(() => {
   pki = makeTestPki();
   const san = 'DNS:localhost,IP:127.0.0.1';

@@ -9,20 +9,23 @@ import type { TLSSocket } from 'node:tls';
 import { createHttpClient, type HttpClient } from '@outrigger/http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backend, closeBackends } from '../http/servers.js';
-import { type Issued, makeTestPki, type TestPki } from '../support/pki.js';
+import {
+  type Issued,
+  makeTestPki,
+  secondsToExpiry,
+  serialOf as serial,
+  type TestPki,
+} from '../support/pki.js';
 import { findMetric, setUpMetrics } from '../telemetry/support/otel.js';
 import { rotatingFiles, waitFor } from './rotating-files.js';
 
 let pki: TestPki;
 let first: Issued;
 let second: Issued;
-let serial: (issued: Issued) => string;
-beforeAll(async () => {
+beforeAll(() => {
   pki = makeTestPki();
   first = pki.issue('client-1', { san: 'URI:spiffe://test/ns/a/sa/one', usage: 'clientAuth' });
   second = pki.issue('client-2', { san: 'URI:spiffe://test/ns/a/sa/one', usage: 'clientAuth' });
-  const { X509Certificate } = await import('node:crypto');
-  serial = (issued) => new X509Certificate(issued.crt).serialNumber;
 });
 afterAll(() => pki.remove());
 
@@ -163,14 +166,11 @@ describe('HTTP mTLS certificate reload', () => {
       const rejected: unknown[] = [];
       c.events.on('tls.reloaded', (e) => reloaded.push(e));
       c.events.on('tls.rejected', (e) => rejected.push(e));
-      const { X509Certificate } = await import('node:crypto');
-      const expiresIn = (issued: Issued) =>
-        (Date.parse(new X509Certificate(issued.crt).validTo) - Date.now()) / 1_000;
 
       // From the files read at start: no reload counted, the expiry of the pair in use.
       const [atStart] = await points('outrigger.client.tls.certificate.expiry');
       expect(atStart?.attributes).toEqual({ 'outrigger.service': 'rotating' });
-      expect(Math.abs(atStart!.value - expiresIn(first))).toBeLessThan(5);
+      expect(Math.abs(atStart!.value - secondsToExpiry(first))).toBeLessThan(5);
       expect(await points('outrigger.client.tls.reloads')).toEqual([]);
 
       files.swap(second.crt, first.key);
@@ -183,7 +183,7 @@ describe('HTTP mTLS certificate reload', () => {
         ['reloaded', 1],
       ]);
       const [afterReload] = await points('outrigger.client.tls.certificate.expiry');
-      expect(Math.abs(afterReload!.value - expiresIn(second))).toBeLessThan(5);
+      expect(Math.abs(afterReload!.value - secondsToExpiry(second))).toBeLessThan(5);
 
       // Observed at each collection while the client is open (the seconds left shrink), not
       // once it has closed (the SDK repeats the last value).

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,16 @@ export interface Issued {
   readonly crt: string;
   readonly keyPath: string;
   readonly crtPath: string;
+}
+
+/** The certificate's serial number (hex), as a server sees it presented. */
+export function serialOf(issued: Issued): string {
+  return new X509Certificate(issued.crt).serialNumber;
+}
+
+/** Seconds from now until the certificate expires, as the expiry gauge reports it. */
+export function secondsToExpiry(issued: Issued): number {
+  return (Date.parse(new X509Certificate(issued.crt).validTo) - Date.now()) / 1_000;
 }
 
 /**
