@@ -8,7 +8,7 @@
  * factor at a time to find what makes this shape harder than the project's bench.
  * Run: node --expose-gc --import tsx bench/tools/http-harness.ts [concurrency] [pairs] [variant...]
  */
-import { createHttpClient } from '@outrigger/http';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '@outrigger/http';
 import { Pool } from 'undici';
 import { type Call, timedSlice } from '../suites/http/load.js';
 import { startBackend } from '../suites/http/server.js';
@@ -22,56 +22,39 @@ const backend = await startBackend();
 const origin = `http://127.0.0.1:${backend.port}`;
 const address = `127.0.0.1:${backend.port}`;
 const pool = new Pool(origin, { connections: 64 });
-const client = createHttpClient({
-  service: 'bench',
-  discovery: [address],
-  timeout: { totalMs: 5_000 },
-});
-const clientNoTimeout = createHttpClient({
-  service: 'bench2',
-  discovery: [address],
-  timeout: false,
-});
-
-const clientCapped = createHttpClient({
-  service: 'bench3',
-  discovery: [address],
-  timeout: { totalMs: 5_000 },
-  connections: 64,
-});
-
-const clientNoHeader = createHttpClient({
-  service: 'bench4',
-  discovery: [address],
-  timeout: { totalMs: 5_000 },
-  deadlineHeader: false,
-});
+/** The client as the harness made it, with one option changed per variant. */
+const clients: HttpClient[] = [];
+const made = (extra: Partial<HttpClientOptions> = {}): HttpClient => {
+  const c = createHttpClient({
+    service: `bench${clients.length}`,
+    discovery: [address],
+    timeout: { totalMs: 5_000 },
+    ...extra,
+  });
+  clients.push(c);
+  return c;
+};
+const text =
+  (c: HttpClient): Call =>
+  async () => {
+    const res = await c.request('/');
+    await res.body.text();
+  };
+const client = made();
 
 const raw: Call = async () => {
   const res = await pool.request({ path: '/', method: 'GET' });
   await res.body.text();
 };
 const variants: Record<string, Call> = {
-  'outrigger text': async () => {
-    const res = await client.request('/');
-    await res.body.text();
-  },
+  'outrigger text': text(client),
   'outrigger dump': async () => {
     const res = await client.request('/');
     await res.body.dump();
   },
-  'outrigger text, timeout off': async () => {
-    const res = await clientNoTimeout.request('/');
-    await res.body.text();
-  },
-  'outrigger text, header off': async () => {
-    const res = await clientNoHeader.request('/');
-    await res.body.text();
-  },
-  'outrigger text, connections 64': async () => {
-    const res = await clientCapped.request('/');
-    await res.body.text();
-  },
+  'outrigger text, timeout off': text(made({ timeout: false })),
+  'outrigger text, header off': text(made({ deadlineHeader: false })),
+  'outrigger text, connections 64': text(made({ connections: 64 })),
   'outrigger fetch text': async () => {
     const res = await client.fetch('/');
     await res.text();
@@ -98,9 +81,6 @@ for (const [name, xs] of ratios) {
     `${name.padEnd(30)} median ${median(xs).toFixed(3)}  min ${Math.min(...xs).toFixed(3)}  max ${Math.max(...xs).toFixed(3)}`,
   );
 }
-await client.close();
-await clientNoTimeout.close();
-await clientCapped.close();
-await clientNoHeader.close();
+for (const c of clients) await c.close();
 await pool.close();
 await backend.stop();
