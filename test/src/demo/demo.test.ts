@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELP, parseFlags } from '../../../examples/src/demo/flags.js';
+import { type DemoFigures, renderSummary } from '../../../examples/src/demo/summary.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -34,6 +35,7 @@ interface Report {
   readonly durationS: number;
   readonly phases: readonly {
     readonly id: string;
+    readonly title: string;
     readonly loopDelayP99Ms: number;
     readonly plain: Figures;
     readonly outrigger: Figures & { readonly counters: { readonly breakerOpened: number } };
@@ -201,6 +203,26 @@ describe('npm run demo --quick', () => {
     );
     expect(recovery.outrigger.successPercent).toBeGreaterThanOrEqual(75);
     expect(recovery.plain.successPercent).toBeGreaterThanOrEqual(99);
+  });
+
+  claim('the summary names, per client, the failed calls that met the next phase', () => {
+    const text = renderSummary(report as unknown as DemoFigures, false);
+    const blocks = text.split(/\n(?=\d\. )/).slice(1);
+    expect(blocks).toHaveLength(report.phases.length);
+    // Calls begun in the dead phase's last moments retry into the outage: there are always some.
+    expect(
+      report.phases.some((p) => p.plain.failedAfterPhase + p.outrigger.failedAfterPhase > 0),
+    ).toBe(true);
+    for (const [i, p] of report.phases.entries()) {
+      const next = report.phases[i + 1];
+      for (const name of ['plain', 'outrigger'] as const) {
+        const line = blocks[i]!.split('\n').find((l) => l.startsWith(`  ${name} `))!;
+        const n = p[name].failedAfterPhase;
+        const note = `${n} failed in phase ${i + 2} (${next?.title})`;
+        if (n > 0 && next) expect(line).toContain(note);
+        else expect(line).not.toMatch(/failed in phase/);
+      }
+    }
   });
 
   it('writes the chart as well-formed SVG where it says, with every phase named', () => {
