@@ -1,9 +1,12 @@
 import type { Dispatcher, Pool } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HttpAttempt } from './attempt.js';
 import { PoolEntry } from './pool-entry.js';
 
-/** A pool that only records what reaches it. */
+/**
+ * A pool that only records what reaches it; `drain()` is one of its connections saying it is
+ * free again, as undici's `drain` does through the listener the entry gave the pool's factory.
+ */
 function entry(oneAtATime = true) {
   const sent: HttpAttempt[] = [];
   const pool = {
@@ -13,21 +16,25 @@ function entry(oneAtATime = true) {
     },
   } as unknown as Pool;
   const released: PoolEntry[] = [];
-  const e = new PoolEntry({ release: (x) => released.push(x) }, 'a:1', pool, oneAtATime);
-  return { e, sent, released };
+  let listener: (() => void) | undefined;
+  const e = new PoolEntry({ release: (x) => released.push(x) }, 'a:1', oneAtATime, (drained) => {
+    listener = drained;
+    return pool;
+  });
+  const drain = () => listener?.();
+  return { e, sent, released, drain, listens: () => listener !== undefined };
 }
 
 const attempt = () => ({ owner: undefined }) as unknown as HttpAttempt;
 const options = { path: '/', method: 'GET' } as Dispatcher.DispatchOptions;
-/** Past the immediate the entry arms from a microtask after a response ends. */
-const nextTurn = async () => {
-  await Promise.resolve();
-  await new Promise<void>((resolve) => setImmediate(resolve));
-};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('PoolEntry', () => {
-  it('a call made just after a response ended waits for that connection, and goes a turn later', async () => {
-    const { e, sent } = entry();
+  it('a call made just after a response ended waits for that connection, and goes when it drains', () => {
+    const { e, sent, drain } = entry();
     const first = attempt();
     e.dispatch(options, first);
     e.attemptDone(false, true);
@@ -35,9 +42,10 @@ describe('PoolEntry', () => {
     e.dispatch(options, second);
     expect(sent).toEqual([first]);
     expect(e.waiting).toBe(1);
-    await nextTurn();
+    drain();
     expect(sent).toEqual([first, second]);
     expect(e.waiting).toBe(0);
+    e.stop();
   });
 
   it('one connection is promised to one call: the next one goes to the pool at once', () => {
@@ -49,19 +57,47 @@ describe('PoolEntry', () => {
     e.dispatch(options, third);
     expect(sent.at(-1)).toBe(third);
     expect(e.waiting).toBe(1);
+    e.stop();
   });
 
-  it('once the turn has passed, nothing is promised any more', async () => {
-    const { e, sent } = entry();
+  it('each drain frees one promise: two ended responses hold two calls, released one by one', () => {
+    const { e, sent, drain } = entry();
+    e.dispatch(options, attempt());
     e.dispatch(options, attempt());
     e.attemptDone(false, true);
-    await nextTurn();
+    e.attemptDone(false, true);
+    const [a, b] = [attempt(), attempt()];
+    e.dispatch(options, a);
+    e.dispatch(options, b);
+    expect(e.waiting).toBe(2);
+    drain();
+    expect(sent.at(-1)).toBe(a);
+    expect(e.waiting).toBe(1);
+    drain();
+    expect(sent.at(-1)).toBe(b);
+    expect(e.waiting).toBe(0);
+    e.stop();
+  });
+
+  it('once the connection has drained, nothing is promised any more', () => {
+    const { e, sent, drain } = entry();
+    e.dispatch(options, attempt());
+    e.attemptDone(false, true);
+    drain();
     const late = attempt();
     e.dispatch(options, late);
     expect(sent.at(-1)).toBe(late);
   });
 
-  it('a failed attempt, or a pipelining pool, promises nothing', () => {
+  it('a drain nothing was promised for sends nothing and promises nothing', () => {
+    const { e, sent, drain } = entry();
+    drain();
+    const call = attempt();
+    e.dispatch(options, call);
+    expect(sent).toEqual([call]);
+  });
+
+  it('a failed attempt, or a pipelining pool, promises nothing; a pipelining pool is not listened to', () => {
     const failed = entry();
     failed.e.dispatch(options, attempt());
     failed.e.attemptDone(false, false);
@@ -69,26 +105,28 @@ describe('PoolEntry', () => {
     expect(failed.sent).toHaveLength(2);
 
     const pipelined = entry(false);
+    expect(pipelined.listens()).toBe(false);
     pipelined.e.dispatch(options, attempt());
     pipelined.e.attemptDone(false, true);
     pipelined.e.dispatch(options, attempt());
     expect(pipelined.sent).toHaveLength(2);
   });
 
-  it('a waiting call that is aborted is over at once and never reaches the pool', async () => {
-    const { e, sent } = entry();
+  it('a waiting call that is aborted is over at once and never reaches the pool', () => {
+    const { e, sent, drain } = entry();
     e.dispatch(options, attempt());
     e.attemptDone(false, true);
     const aborted = attempt();
     e.dispatch(options, aborted);
     expect(e.abortedBeforeConnect(aborted)).toBe(true);
     e.attemptDone(false, false);
-    await nextTurn();
+    drain();
     expect(sent).not.toContain(aborted);
     expect(e.inFlight).toBe(0);
+    e.stop();
   });
 
-  it('a retired entry sends its waiting calls on release and is released once idle', async () => {
+  it('a retired entry sends its waiting calls on release and is released once idle', () => {
     const { e, sent, released } = entry();
     e.dispatch(options, attempt());
     e.retired = true;
@@ -98,7 +136,60 @@ describe('PoolEntry', () => {
     e.dispatch(options, waiting);
     expect(e.waiting).toBe(1);
     e.flushWaiting(true);
+    e.stop();
     expect(sent.at(-1)).toBe(waiting);
-    await nextTurn();
+  });
+
+  it('a connection that never drains does not keep its call waiting: the stall guard sends it within a few ms', () => {
+    vi.useFakeTimers();
+    const { e, sent } = entry();
+    e.dispatch(options, attempt());
+    e.attemptDone(false, true);
+    const stuck = attempt();
+    e.dispatch(options, stuck);
+    vi.advanceTimersByTime(4);
+    expect(e.waiting).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(sent.at(-1)).toBe(stuck);
+    expect(e.waiting).toBe(0);
+    expect(e.stalls).toBe(1);
+    // Nothing is promised after a stall: the next call goes at once, and no guard is left armed.
+    const next = attempt();
+    e.dispatch(options, next);
+    expect(sent.at(-1)).toBe(next);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('while connections keep draining, the guard lets calls wait for theirs', () => {
+    vi.useFakeTimers();
+    const { e, sent, drain } = entry();
+    e.dispatch(options, attempt());
+    e.dispatch(options, attempt());
+    e.attemptDone(false, true);
+    e.attemptDone(false, true);
+    const [a, b] = [attempt(), attempt()];
+    e.dispatch(options, a);
+    e.dispatch(options, b);
+    vi.advanceTimersByTime(3);
+    drain();
+    expect(sent.at(-1)).toBe(a);
+    vi.advanceTimersByTime(5);
+    // A drain came within the period: b keeps waiting for the second connection.
+    expect(e.waiting).toBe(1);
+    vi.advanceTimersByTime(5);
+    // A whole period without one: b goes to the pool.
+    expect(sent.at(-1)).toBe(b);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stop() clears the stall guard', () => {
+    vi.useFakeTimers();
+    const { e } = entry();
+    e.dispatch(options, attempt());
+    e.attemptDone(false, true);
+    e.dispatch(options, attempt());
+    expect(vi.getTimerCount()).toBe(1);
+    e.stop();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

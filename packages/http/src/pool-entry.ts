@@ -6,6 +6,9 @@ export interface PoolOwner {
   release(entry: PoolEntry): void;
 }
 
+/** How often a waiting attempt's stall guard checks that connections are still draining. */
+const STALL_CHECK_MS = 5;
+
 /**
  * One endpoint's pool, the attempts in flight on it, and the attempts that wait for a connection
  * about to be free rather than make the pool open another.
@@ -18,8 +21,10 @@ export interface PoolOwner {
  * connection, and a caller that sends its next request as soon as it has read the body finds
  * every connection busy, so an unlimited pool opens a new one per call in that window and ends
  * up with about twice as many connections as calls in flight. Each such connection is promised
- * to one new attempt, which waits here (no undici involvement) and is dispatched once the
- * connection is free. With none promised, dispatching costs one comparison more.
+ * to one new attempt, which waits here (no undici involvement) and is dispatched when one of the
+ * pool's connections says it is free again (its `drain`, emitted from the turn where undici
+ * resumes it), so it goes out in that very turn, on that connection. With none promised,
+ * dispatching costs one comparison more.
  */
 export class PoolEntry implements AttemptOwner {
   readonly pool: Pool;
@@ -30,12 +35,15 @@ export class PoolEntry implements AttemptOwner {
   retired = false;
   /** Attempts aborted before `onConnect` that undici still holds. */
   held = 0;
-  /** Responses ended this turn whose connections undici frees at the next (see `#armFreed`). */
+  /** Responses ended whose connections have not said they are free again (see `#drained`). */
   #freeing = 0;
-  /** Of `#freeing`, those no `setImmediate` is armed for yet. */
-  #unarmed = 0;
-  /** Per armed `setImmediate`, in order, how many connections it frees. */
-  readonly #armed: number[] = [];
+  /** Connections that said they were free, ever: the stall guard's measure of progress. */
+  #drains = 0;
+  /** The stall guard, armed while attempts wait on freeing connections (see `#checkStall`). */
+  #stallGuard: ReturnType<typeof setTimeout> | undefined = undefined;
+  #drainsAtGuard = 0;
+  /** Times the stall guard gave up on a promise: zero unless undici stops saying so (for tests). */
+  stalls = 0;
   /**
    * Attempts waiting for a held or freeing connection, as [options, attempt] pairs; never more
    * than `held + #freeing`.
@@ -47,11 +55,20 @@ export class PoolEntry implements AttemptOwner {
   /** False unless `pipelining` is 1, the only setting at which undici waits a turn before reuse. */
   readonly #oneAtATime: boolean;
 
-  constructor(owner: PoolOwner, id: string, pool: Pool, oneAtATime: boolean) {
+  /**
+   * `makePool` makes the endpoint's pool; with `oneAtATime`, it is given the listener each of the
+   * pool's connections must call on its `drain` (an undici `Pool` `factory` attaches it).
+   */
+  constructor(
+    owner: PoolOwner,
+    id: string,
+    oneAtATime: boolean,
+    makePool: (drained: (() => void) | undefined) => Pool,
+  ) {
     this.#owner = owner;
     this.id = id;
-    this.pool = pool;
     this.#oneAtATime = oneAtATime;
+    this.pool = makePool(oneAtATime ? this.#drained : undefined);
   }
 
   /** Attempts waiting for a held or freeing connection. */
@@ -65,6 +82,7 @@ export class PoolEntry implements AttemptOwner {
     const promised = this.held + this.#freeing;
     if (promised !== 0 && promised > this.waiting) {
       this.#waiting.push(options, attempt);
+      if (this.#freeing !== 0 && this.#stallGuard === undefined) this.#armStallGuard();
     } else {
       this.pool.dispatch(options, attempt);
     }
@@ -91,7 +109,6 @@ export class PoolEntry implements AttemptOwner {
       }
     } else if (ended && this.#oneAtATime) {
       this.#freeing++;
-      if (this.#unarmed++ === 0) queueMicrotask(this.#armFreed);
     }
     if (--this.inFlight === 0 && this.retired) this.#owner.release(this);
   }
@@ -122,20 +139,46 @@ export class PoolEntry implements AttemptOwner {
   };
 
   /**
-   * undici schedules a connection's reuse with `setImmediate` right after it tells the attempt
-   * that the response ended, in the same synchronous run; a microtask runs after that run, so
-   * an immediate armed here runs after undici's, when the connections are free again. Should
-   * undici ever free them later, the waiting attempts still go at this immediate, and the pool
-   * opens connections for them as it would have anyway: never a stall.
+   * A connection of this pool is free again: undici emits its `drain` from the turn after a
+   * response ended, when it resumes the connection, and before it looks at its queue, so an
+   * attempt dispatched here goes out on it in the same turn. A connection that closes instead
+   * drains too (undici resumes it from the close). A drain nothing was promised for (after an
+   * error, say) only lets a waiting attempt go sooner, to a connection the pool may open.
    */
-  readonly #armFreed = (): void => {
-    this.#armed.push(this.#unarmed);
-    this.#unarmed = 0;
-    setImmediate(this.#freed);
+  readonly #drained = (): void => {
+    this.#drains++;
+    if (this.#freeing !== 0) this.#freeing--;
+    if (this.#head !== this.#waiting.length) this.flushWaiting(false);
   };
 
-  readonly #freed = (): void => {
-    this.#freeing -= this.#armed.shift()!;
-    this.flushWaiting(false);
+  /**
+   * Should undici ever fail to say a connection is free, the attempts promised to it must not
+   * wait for ever: while attempts wait on freeing connections, a guard checks every few ms that
+   * some connection drained since it last looked; if none did, nothing is promised any more and
+   * the waiting attempts go to the pool, which opens connections for them (the behaviour before
+   * decision 0057). At most one timer per busy endpoint per period, never one per call.
+   */
+  #armStallGuard(): void {
+    this.#drainsAtGuard = this.#drains;
+    this.#stallGuard = setTimeout(this.#checkStall, STALL_CHECK_MS);
+    this.#stallGuard.unref();
+  }
+
+  readonly #checkStall = (): void => {
+    this.#stallGuard = undefined;
+    if (this.#head === this.#waiting.length || this.#freeing === 0) return;
+    if (this.#drains === this.#drainsAtGuard) {
+      this.stalls++;
+      this.#freeing = 0;
+      this.flushWaiting(false);
+    } else {
+      this.#armStallGuard();
+    }
   };
+
+  /** Stops the stall guard: the entry is released, and its waiting attempts went to the pool. */
+  stop(): void {
+    if (this.#stallGuard !== undefined) clearTimeout(this.#stallGuard);
+    this.#stallGuard = undefined;
+  }
 }

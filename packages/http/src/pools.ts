@@ -1,5 +1,5 @@
 import { type Endpoint, type EventBus, reloadedEvent, TlsFileSource } from '@outrigger/core';
-import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { buildConnector, Client, type Dispatcher, Pool } from 'undici';
 import type { HttpAttempt } from './attempt.js';
 import type { TransportSettings } from './options.js';
 import { PoolEntry } from './pool-entry.js';
@@ -65,28 +65,28 @@ export class EndpointPools implements EndpointDispatcher {
 
   /**
    * Over every endpoint: attempts aborted before `onConnect` that undici still holds, attempts
-   * waiting for their connections, and requests undici has queued or running (for tests).
+   * waiting for their connections, requests undici has queued or running, and the times a
+   * waiting attempt's stall guard had to release it (for tests).
    */
-  get pending(): { held: number; waiting: number; undici: number } {
+  get pending(): { held: number; waiting: number; undici: number; stalls: number } {
     let held = 0;
     let waiting = 0;
     let undici = 0;
+    let stalls = 0;
     for (const entry of this.#entries.values()) {
       held += entry.held;
       waiting += entry.waiting;
       undici += entry.pool.stats.size;
+      stalls += entry.stalls;
     }
-    return { held, waiting, undici };
+    return { held, waiting, undici, stalls };
   }
 
   dispatch(endpoint: Endpoint, options: Dispatcher.DispatchOptions, attempt: HttpAttempt): void {
     let entry = this.#entries.get(endpoint.id);
     if (!entry) {
-      entry = new PoolEntry(
-        this,
-        endpoint.id,
-        this.#createPool(endpoint),
-        this.#settings.pipelining === 1,
+      entry = new PoolEntry(this, endpoint.id, this.#settings.pipelining === 1, (drained) =>
+        this.#createPool(endpoint, drained),
       );
       entry.retired = this.#closed || (this.#live !== undefined && !this.#live.has(endpoint.id));
       this.#entries.set(endpoint.id, entry);
@@ -110,6 +110,7 @@ export class EndpointPools implements EndpointDispatcher {
     this.#entries.delete(entry.id);
     // On close, attempts still waiting go to the pool, whose graceful close serves them.
     entry.flushWaiting(true);
+    entry.stop();
     const closing = entry.pool.close().catch(() => {});
     this.#closing.add(closing);
     closing.finally(() => this.#closing.delete(closing));
@@ -145,10 +146,20 @@ export class EndpointPools implements EndpointDispatcher {
     this.#connector(options, callback);
   };
 
-  #createPool(endpoint: Endpoint): Pool {
+  /** The endpoint's pool; `drained` listens to each of its connections' `drain`. */
+  #createPool(endpoint: Endpoint, drained: (() => void) | undefined): Pool {
     const s = this.#settings;
     const tls = s.tls;
     return new Pool(originOf(endpoint, tls !== undefined), {
+      ...(drained && {
+        factory: (origin: URL, options: Client.Options) => {
+          const client = new Client(origin, options);
+          // After the pool's own listener, which it adds once this returns: by then the pool
+          // counts the connection free again, so the attempt `drained` sends goes out on it.
+          queueMicrotask(() => client.on('drain', drained));
+          return client;
+        },
+      }),
       connections: s.connections ?? null,
       pipelining: s.pipelining,
       keepAliveTimeout: s.keepAliveTimeoutMs,

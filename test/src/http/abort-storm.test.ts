@@ -114,7 +114,7 @@ describe.each([
     expect(peakFds - fdsBefore, 'peak fds opened').toBeLessThanOrEqual(2 * MAX_PENDING_CONNECTS);
     // Aborted calls undici still held are let go as their connections come up.
     await until(() => pools.pending.held === 0 && pools.pending.undici === 0, 3_000);
-    expect(pools.pending).toEqual({ held: 0, waiting: 0, undici: 0 });
+    expect(pools.pending).toEqual({ held: 0, waiting: 0, undici: 0, stalls: 0 });
     // The pool still serves: the connections the storm left are usable.
     expect(await call(c, new AbortController().signal)).toBe('ok');
   }, 20_000);

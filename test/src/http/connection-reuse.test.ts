@@ -26,17 +26,24 @@ async function closedLoop(call: () => Promise<string>): Promise<string[]> {
   return bodies;
 }
 
-/** The most calls ever waiting for a freeing connection, sampled as each call is sent. */
-async function peakWaiting(call: () => Promise<string>): Promise<number> {
+/**
+ * Runs the closed loop, sampling as each call is sent the calls waiting for a freeing connection:
+ * the most ever waiting, and the times a stall guard had to release one because its connection
+ * never said it was free (zero when undici's `drain` released every one).
+ */
+async function watchWaiting(
+  call: () => Promise<string>,
+): Promise<{ bodies: string[]; peak: number; stalls: number }> {
   const dispatch = vi.spyOn(EndpointPools.prototype, 'dispatch');
   let peak = 0;
-  await closedLoop(async () => {
+  const bodies = await closedLoop(async () => {
     const answer = call();
     const pools = dispatch.mock.contexts[0] as EndpointPools | undefined;
     if (pools) peak = Math.max(peak, pools.pending.waiting);
     return answer;
   });
-  return peak;
+  const pools = dispatch.mock.contexts[0] as EndpointPools;
+  return { bodies, peak, stalls: pools.pending.stalls };
 }
 
 afterEach(() => {
@@ -59,8 +66,11 @@ describe('connection reuse', () => {
     const bodies = await closedLoop(async () => (await c.request('/')).body.text());
     expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
     expect(bodies.every((body) => body === 'ok')).toBe(true);
-    // Calls did wait for freeing connections, the way this is done.
-    expect(await peakWaiting(async () => (await c.request('/')).body.text())).toBeGreaterThan(0);
+    // Calls did wait for freeing connections, the way this is done, and each was sent when its
+    // connection drained, never by the stall guard.
+    const watched = await watchWaiting(async () => (await c.request('/')).body.text());
+    expect(watched.peak).toBeGreaterThan(0);
+    expect(watched.stalls).toBe(0);
     // The unlimited pool is the behaviour this guards against; if undici ever stops opening
     // extra connections, this test still asserts ours.
     expect(byUndici).toBeGreaterThan(CONCURRENCY * 1.5);
@@ -84,9 +94,11 @@ describe('connection reuse', () => {
     });
     // No deadline: a call left waiting for a connection that is never freed would hang here.
     const c = client({ service: 'reuse-close', discovery: [b.address], timeout: false });
-    const bodies = await closedLoop(async () => (await c.request('/')).body.text());
+    const { bodies, stalls } = await watchWaiting(async () => (await c.request('/')).body.text());
     expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
     expect(bodies.every((body) => body === 'ok')).toBe(true);
+    // undici resumes a closed connection too, and its drain released the call promised to it.
+    expect(stalls).toBe(0);
   });
 
   it('a connection reset right after its answer never leaves a call waiting', async () => {
@@ -102,7 +114,7 @@ describe('connection reuse', () => {
       outlierDetection: false,
     });
     let failed = 0;
-    const bodies = await closedLoop(async () => {
+    const { bodies, stalls } = await watchWaiting(async () => {
       try {
         return await (await c.request('/')).body.text();
       } catch {
@@ -111,6 +123,7 @@ describe('connection reuse', () => {
       }
     });
     expect(bodies).toHaveLength(CONCURRENCY * CALLS_EACH);
+    expect(stalls).toBe(0);
     // A request written just as the server resets the socket fails; most are answered.
     expect(failed).toBeLessThan(bodies.length / 2);
   });
@@ -123,6 +136,6 @@ describe('connection reuse', () => {
     const bodies = await closedLoop(async () => (await c.request('/')).body.text());
     expect(bodies.every((body) => body === 'ok')).toBe(true);
     expect(opened).toBeLessThanOrEqual(CONCURRENCY);
-    expect(await peakWaiting(async () => (await c.request('/')).body.text())).toBe(0);
+    expect((await watchWaiting(async () => (await c.request('/')).body.text())).peak).toBe(0);
   });
 });
