@@ -28,6 +28,18 @@ function entry(oneAtATime = true) {
 const attempt = () => ({ owner: undefined }) as unknown as HttpAttempt;
 const options = { path: '/', method: 'GET' } as Dispatcher.DispatchOptions;
 
+/** Two responses end on `e`, then two calls are made: both wait, one per freeing connection. */
+function twoWaiting(e: PoolEntry): [HttpAttempt, HttpAttempt] {
+  e.dispatch(options, attempt());
+  e.dispatch(options, attempt());
+  e.attemptDone(false, true);
+  e.attemptDone(false, true);
+  const [a, b] = [attempt(), attempt()];
+  e.dispatch(options, a);
+  e.dispatch(options, b);
+  return [a, b];
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -62,13 +74,7 @@ describe('PoolEntry', () => {
 
   it('each drain frees one promise: two ended responses hold two calls, released one by one', () => {
     const { e, sent, drain } = entry();
-    e.dispatch(options, attempt());
-    e.dispatch(options, attempt());
-    e.attemptDone(false, true);
-    e.attemptDone(false, true);
-    const [a, b] = [attempt(), attempt()];
-    e.dispatch(options, a);
-    e.dispatch(options, b);
+    const [a, b] = twoWaiting(e);
     expect(e.waiting).toBe(2);
     drain();
     expect(sent.at(-1)).toBe(a);
@@ -126,7 +132,8 @@ describe('PoolEntry', () => {
     e.stop();
   });
 
-  it('a retired entry sends its waiting calls on release and is released once idle', () => {
+  it('a retired entry is released once idle; stop() sends its waiting calls and clears the stall guard', () => {
+    vi.useFakeTimers();
     const { e, sent, released } = entry();
     e.dispatch(options, attempt());
     e.retired = true;
@@ -135,9 +142,11 @@ describe('PoolEntry', () => {
     const waiting = attempt();
     e.dispatch(options, waiting);
     expect(e.waiting).toBe(1);
-    e.flushWaiting(true);
+    expect(vi.getTimerCount()).toBe(1);
     e.stop();
     expect(sent.at(-1)).toBe(waiting);
+    expect(e.waiting).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('a connection that never drains does not keep its call waiting: the stall guard sends it within a few ms', () => {
@@ -163,13 +172,7 @@ describe('PoolEntry', () => {
   it('while connections keep draining, the guard lets calls wait for theirs', () => {
     vi.useFakeTimers();
     const { e, sent, drain } = entry();
-    e.dispatch(options, attempt());
-    e.dispatch(options, attempt());
-    e.attemptDone(false, true);
-    e.attemptDone(false, true);
-    const [a, b] = [attempt(), attempt()];
-    e.dispatch(options, a);
-    e.dispatch(options, b);
+    const [a, b] = twoWaiting(e);
     vi.advanceTimersByTime(3);
     drain();
     expect(sent.at(-1)).toBe(a);
@@ -179,17 +182,6 @@ describe('PoolEntry', () => {
     vi.advanceTimersByTime(5);
     // A whole period without one: b goes to the pool.
     expect(sent.at(-1)).toBe(b);
-    expect(vi.getTimerCount()).toBe(0);
-  });
-
-  it('stop() clears the stall guard', () => {
-    vi.useFakeTimers();
-    const { e } = entry();
-    e.dispatch(options, attempt());
-    e.attemptDone(false, true);
-    e.dispatch(options, attempt());
-    expect(vi.getTimerCount()).toBe(1);
-    e.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
 });

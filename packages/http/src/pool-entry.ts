@@ -113,8 +113,8 @@ export class PoolEntry implements AttemptOwner {
     if (--this.inFlight === 0 && this.retired) this.#owner.release(this);
   }
 
-  /** Dispatches the waiting attempts nothing is promised to (all of them on release). */
-  flushWaiting(all: boolean): void {
+  /** Dispatches the waiting attempts nothing is promised to (all of them on `stop`). */
+  #flushWaiting(all: boolean): void {
     const waiting = this.#waiting;
     while (this.#head < waiting.length && (all || this.waiting > this.held + this.#freeing)) {
       const options = waiting[this.#head] as Dispatcher.DispatchOptions;
@@ -135,7 +135,7 @@ export class PoolEntry implements AttemptOwner {
 
   readonly #flush = (): void => {
     this.#flushing = false;
-    this.flushWaiting(false);
+    this.#flushWaiting(false);
   };
 
   /**
@@ -148,7 +148,7 @@ export class PoolEntry implements AttemptOwner {
   readonly #drained = (): void => {
     this.#drains++;
     if (this.#freeing !== 0) this.#freeing--;
-    if (this.#head !== this.#waiting.length) this.flushWaiting(false);
+    if (this.#head !== this.#waiting.length) this.#flushWaiting(false);
   };
 
   /**
@@ -170,14 +170,18 @@ export class PoolEntry implements AttemptOwner {
     if (this.#drains === this.#drainsAtGuard) {
       this.stalls++;
       this.#freeing = 0;
-      this.flushWaiting(false);
+      this.#flushWaiting(false);
     } else {
       this.#armStallGuard();
     }
   };
 
-  /** Stops the stall guard: the entry is released, and its waiting attempts went to the pool. */
+  /**
+   * The entry is released: every waiting attempt goes to the pool, whose graceful close serves
+   * it, so the stall guard has nothing left to watch and stops.
+   */
   stop(): void {
+    this.#flushWaiting(true);
     if (this.#stallGuard !== undefined) clearTimeout(this.#stallGuard);
     this.#stallGuard = undefined;
   }

@@ -108,8 +108,6 @@ export class EndpointPools implements EndpointDispatcher {
   release(entry: PoolEntry): void {
     if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
-    // On close, attempts still waiting go to the pool, whose graceful close serves them.
-    entry.flushWaiting(true);
     entry.stop();
     const closing = entry.pool.close().catch(() => {});
     this.#closing.add(closing);
