@@ -18,6 +18,7 @@ import type { GrpcRequest } from './request.js';
 import { fromStatus } from './service-error.js';
 import { GrpcStatus } from './status.js';
 import { suitsTheChannel, UnaryWireCall, type UnaryWireListener } from './unary-wire.js';
+import { wireDeadline } from './wire-deadline.js';
 
 /** What a committed streaming attempt hands its messages and its end to (the caller's stream). */
 export interface ResponseReceiver {
@@ -311,10 +312,4 @@ export class GrpcAttempt implements AbortListener, UnaryWireListener {
 /** The caller's call options with the attempt's deadline, for grpc-js's client layer. */
 function callOptions(options: CallOptions | undefined, deadline: number): CallOptions {
   return options === undefined ? { deadline } : { ...options, deadline };
-}
-
-/** grpc-js's deadline: ms since the epoch, from the chain's clock; Infinity (grpc-js: none) for none. */
-function wireDeadline(deadline: number, ctx: CallContext): number {
-  if (deadline === Number.POSITIVE_INFINITY) return deadline;
-  return Date.now() + (deadline - ctx.clock.now());
 }

@@ -51,6 +51,7 @@ import {
 import { cancelledError, isServiceError, toServiceError } from './service-error.js';
 import { GrpcStatus } from './status.js';
 import { type RpcNames, rpcNamesOf, rpcTelemetry } from './telemetry.js';
+import { wireDeadline } from './wire-deadline.js';
 
 /**
  * The shared client options, less those that place calls (the channel you built picks the
@@ -615,12 +616,6 @@ class Attempt implements Listener, AbortListener {
     this.#ctx.cancellation.remove(this);
     settler.settle(outcome);
   }
-}
-
-/** grpc-js's deadline (ms since the epoch) from one on the chain's clock; Infinity for none. */
-function wireDeadline(deadline: number, ctx: CallContext): number {
-  if (deadline === Number.POSITIVE_INFINITY) return deadline;
-  return Date.now() + (deadline - ctx.clock.now());
 }
 
 function statusName(code: number): string {
