@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveAgent } from './agent-options.js';
 import { ConsulError } from './consul-error.js';
-import { ConsulHttp } from './consul-http.js';
+import { ConsulHttp, notBefore } from './consul-http.js';
 
 const servers: Server[] = [];
 const clients: ConsulHttp[] = [];
@@ -107,6 +107,12 @@ describe('ConsulHttp', () => {
     expect(error).toMatchObject({ kind: 'timeout' });
     expect(error.message).toMatch(/timed out after 270 ms/);
     expect(took).toBeGreaterThanOrEqual(250);
+  });
+
+  it('gives undici one coarse tick more above 1 s, and exact timeouts below', () => {
+    expect(notBefore(270)).toBe(270);
+    expect(notBefore(1_000)).toBe(1_000);
+    expect(notBefore(1_263)).toBe(1_763);
   });
 
   it('reports a refused connection as a network error naming the agent', async () => {

@@ -21,6 +21,21 @@ export interface ConsulResponse {
   readonly index: number;
 }
 
+/** undici times anything longer than this on its coarse clock. */
+const UNDICI_COARSE_ABOVE_MS = 1_000;
+/** The coarse clock's tick: a coarse timer fires within one tick either side of its time. */
+const UNDICI_TICK_MS = 500;
+
+/**
+ * The timeout to give undici so that it never fires before `ms`. A coarse timer counts from the
+ * tick before it was set, so it can fire up to a tick early: a 1,263 ms blocking query was cut
+ * after 998 ms, before an agent that answers at wait + wait/16 had had its time. One tick more
+ * keeps the promise the error makes ("timed out after N ms"), at the cost of up to a second late.
+ */
+export function notBefore(ms: number): number {
+  return ms > UNDICI_COARSE_ABOVE_MS ? ms + UNDICI_TICK_MS : ms;
+}
+
 /**
  * The one HTTP client to an agent: an undici Pool (blocking queries each hold a connection, so
  * the pool is not capped), unix sockets through `socketPath`, TLS from the resolved options.
@@ -62,8 +77,8 @@ export class ConsulHttp {
           headers,
           body: req.body ?? null,
           signal: controller.signal,
-          headersTimeout,
-          bodyTimeout: requestTimeoutMs,
+          headersTimeout: notBefore(headersTimeout),
+          bodyTimeout: notBefore(requestTimeoutMs),
         });
       } catch (error) {
         throw failure(what, error, token, headersTimeout);
