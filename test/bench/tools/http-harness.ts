@@ -5,9 +5,16 @@
  * client made with `service`, `discovery: [addr]` and `timeout: { totalMs: 5000 }`; each call
  * reads the body as text; pairs of duration-bounded slices (300 ms), each Outrigger slice
  * compared with the raw slice just before it; the median of those ratios. Variants switch one
- * factor at a time to find what makes this shape harder than the project's bench.
+ * factor at a time to find what makes this shape harder than the project's bench; a variant
+ * may also be client options as JSON (`'{"retry":false}'`), merged over the harness's.
+ *
+ * Beside each ratio it gives CPU per request, summed over the slices of each side: the client's
+ * user and system time, and the server process's (from /proc, 10 ms ticks). At c=64 the client's
+ * CPU per request is its wall time per request: the client is the bottleneck, and the ratio is
+ * the inverse ratio of client CPU per request.
  * Run: node --expose-gc --import tsx bench/tools/http-harness.ts [concurrency] [pairs] [variant...]
  */
+import { readFileSync } from 'node:fs';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '@outrigger/http';
 import { Pool } from 'undici';
 import { type Call, timedSlice } from '../suites/http/load.js';
@@ -46,7 +53,13 @@ const raw: Call = async () => {
   const res = await pool.request({ path: '/', method: 'GET' });
   await res.body.text();
 };
+// The same raw client shape on a pool of its own: what the pair's order alone costs (A/A).
+const poolB = new Pool(origin, { connections: 64 });
 const variants: Record<string, Call> = {
+  'raw again (A/A)': async () => {
+    const res = await poolB.request({ path: '/', method: 'GET' });
+    await res.body.text();
+  },
   'outrigger text': text(client),
   'outrigger dump': async () => {
     const res = await client.request('/');
@@ -60,14 +73,44 @@ const variants: Record<string, Call> = {
     await res.text();
   },
 };
+for (const name of wanted) {
+  if (name.startsWith('{')) variants[name] = text(made(JSON.parse(name) as HttpClientOptions));
+}
 const chosen = Object.entries(variants).filter(([n]) => wanted.length === 0 || wanted.includes(n));
 for (const [, call] of chosen) await timedSlice(call, concurrency, 500);
 await timedSlice(raw, concurrency, 500);
+
+/** The server's CPU time so far, in µs (utime + stime from /proc, in 10 ms ticks). */
+const serverCpu = (): number => {
+  const fields = readFileSync(`/proc/${backend.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+/** CPU summed over one side's slices: requests, client user and system µs, server µs. */
+type Cpu = { requests: number; user: number; system: number; server: number };
+const sideCpu = (): Cpu => ({ requests: 0, user: 0, system: 0, server: 0 });
+/** One slice; its rate, and its CPU added to `into`. */
+const slice = async (call: Call, into: Cpu): Promise<number> => {
+  const client0 = process.cpuUsage();
+  const server0 = serverCpu();
+  const t0 = performance.now();
+  const rate = await timedSlice(call, concurrency, SLICE_MS);
+  const used = process.cpuUsage(client0);
+  into.requests += (rate * (performance.now() - t0)) / 1_000;
+  into.user += used.user;
+  into.system += used.system;
+  into.server += serverCpu() - server0;
+  return rate;
+};
+
 const ratios = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
+const cpu = new Map<string, { raw: Cpu; mine: Cpu }>(
+  chosen.map(([n]) => [n, { raw: sideCpu(), mine: sideCpu() }]),
+);
 for (let i = 0; i < pairs; i++) {
   for (const [name, call] of chosen) {
-    const base = await timedSlice(raw, concurrency, SLICE_MS);
-    const mine = await timedSlice(call, concurrency, SLICE_MS);
+    const sides = cpu.get(name)!;
+    const base = await slice(raw, sides.raw);
+    const mine = await slice(call, sides.mine);
     ratios.get(name)!.push(mine / base);
   }
 }
@@ -81,6 +124,16 @@ for (const [name, xs] of ratios) {
     `${name.padEnd(30)} median ${median(xs).toFixed(3)}  min ${Math.min(...xs).toFixed(3)}  max ${Math.max(...xs).toFixed(3)}`,
   );
 }
+const perRequest = (c: Cpu) =>
+  `user ${(c.user / c.requests).toFixed(1)}  system ${(c.system / c.requests).toFixed(1)}  server ${(c.server / c.requests).toFixed(1)}`;
+console.log('CPU µs per request (raw | variant):');
+for (const [name, { raw: r, mine: m }] of cpu) {
+  const extra = (m.user + m.system) / m.requests - (r.user + r.system) / r.requests;
+  console.log(
+    `${name.padEnd(30)} ${perRequest(r)} | ${perRequest(m)} | client +${extra.toFixed(1)}`,
+  );
+}
 for (const c of clients) await c.close();
 await pool.close();
+await poolB.close();
 await backend.stop();

@@ -21,6 +21,8 @@ process.on('disconnect', () => server.close(() => process.exit(0)));
 
 export interface Backend {
   readonly port: number;
+  /** The server process, for tools that read its CPU time. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startBackend(): Promise<Backend> {
   });
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
