@@ -305,13 +305,23 @@ describe('HttpAttempt', () => {
       expect(ended.wire.aborted || failed.wire.aborted).toBe(false);
     });
 
-    it('an attempt nobody takes (discarded) and a body already in are not held', () => {
+    it('holds a body drained for its connection to the deadline too; a body already in is not held', () => {
       const clock = new ManualClock(0);
+      // A discarded body (a retried 503, a hedge's loser) that stalls while it drains: undici's
+      // own timers are off (decision 0059), so only this deadline frees its connection.
       const discarded = begin(clock, 300);
       discarded.attempt.discard();
+      discarded.wire.data(Buffer.from('a'));
       const complete = begin(clock, 300);
       complete.wire.end();
       complete.attempt.attach(sink([]));
+      expect(held(clock)).toBe(1);
+      clock.advance(299);
+      expect(discarded.wire.aborted).toBe(false);
+      clock.advance(2);
+      expect(discarded.wire.aborted).toBe(true);
+      expect(discarded.wire.reason).toMatchObject({ code: 'TIMEOUT', kind: 'total' });
+      expect(discarded.done()).toBe(1);
       expect(held(clock)).toBe(0);
     });
   });

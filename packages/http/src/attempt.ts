@@ -288,8 +288,8 @@ export class HttpAttempt
   // --- body deadline --------------------------------------------------------------------------
 
   /**
-   * The caller took this attempt's body: until it ends, the call's total deadline bounds it
-   * (decision 0043). The chain's deadlines stop at the head (a per-try timeout bounds an attempt
+   * The caller took this attempt's body, or it is drained to keep its connection: until it
+   * ends, the call's total deadline bounds it (decisions 0043, 0059). The chain's deadlines stop at the head (a per-try timeout bounds an attempt
    * up to its head; the total deadline's timer is released when the chain settles), so the body
    * gets the total deadline again here, on the same shared timers: no timer of its own, and
    * `#finish` unlinks it when the body ends, errors or is cancelled.
@@ -337,8 +337,13 @@ export class HttpAttempt
     if (this.bodyDone) return;
     // Unknown length (chunked) drains too; `onData` cuts it once past the limit.
     const length = Number(this.headers['content-length']);
-    if (length > MAX_DRAIN_BYTES || this.#bytes > MAX_DRAIN_BYTES) this.#cut();
-    else this.resume();
+    if (length > MAX_DRAIN_BYTES || this.#bytes > MAX_DRAIN_BYTES) {
+      this.#cut();
+      return;
+    }
+    // Drained for its connection's sake, and held to the call's deadline like a body read.
+    this.#holdToDeadline();
+    this.resume();
   }
 
   #cut(): void {

@@ -46,12 +46,13 @@ describe('httpTransport', () => {
     expect(options.bodyTimeout).toBe(4_000);
   });
 
-  it('bounds the head by the attempt’s deadline and the body by the call’s total deadline', () => {
+  it('backs a deadline no timer of the client watches with undici’s: the head by the attempt’s, the body by the total', () => {
     const clock = new ManualClock(10_000);
     const call = CallContext.root({ clock }).withEndpoint(endpoint);
     const req = get();
-    req.holdTo(call, 6_000, true);
-    // A per-try timeout of 500 ms inside the call's 6 s.
+    // A total deadline of 6 s recorded without `holdTo`, which would mean the client's timers watch it.
+    req.deadline = clock.now() + 6_000;
+    // An attempt deadline of 500 ms inside it.
     const attempt = call.withDeadline(clock.now() + 500);
     const { wire, transport } = setup();
     void transport(req, attempt);
@@ -59,6 +60,19 @@ describe('httpTransport', () => {
     expect(options.headers).toEqual(['outrigger-timeout-ms', '500']);
     expect(options.headersTimeout).toBe(2_000);
     expect(options.bodyTimeout).toBe(7_000);
+  });
+
+  it('turns undici’s timers off when the client’s own timers watch the call (its timeout policy is on)', () => {
+    const clock = new ManualClock(10_000);
+    const call = CallContext.root({ clock }).withEndpoint(endpoint);
+    const req = get();
+    req.holdTo(call, 6_000, true);
+    const { wire, transport } = setup();
+    void transport(req, call.withDeadline(clock.now() + 500));
+    const { options } = wire.sent[0]!;
+    expect(options.headers).toEqual(['outrigger-timeout-ms', '500']);
+    expect(options.headersTimeout).toBe(0);
+    expect(options.bodyTimeout).toBe(0);
   });
 
   it('without a deadline sends no header and leaves undici’s own timers', () => {

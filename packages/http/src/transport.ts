@@ -63,11 +63,12 @@ function dispatchOptions(
   remaining: number,
   deadlineHeader: string | undefined,
 ): Dispatcher.DispatchOptions {
-  // Backstops behind our own timers, rounded up and a step late so that a deadline (a
-  // TimeoutError) always fires first. The head is bounded by the attempt's deadline (per-try
-  // included); the body by the call's total deadline, which the attempt holds it to once its
-  // head wins (decision 0043); without one (no facade set it), by the attempt's. Null leaves
-  // undici's defaults.
+  // When the client's own timers watch the call (`req.timed`), undici's are off (0): they could
+  // only fire after ours, and each request would pay for them, a coarse timer made and cleared
+  // per request (decision 0059). Otherwise a deadline the chain does not enforce (an inbound
+  // one with timeouts off) gets backstops: rounded up and a step late. The head is bounded by
+  // the attempt's deadline (per-try included); the body by the call's total deadline (decision
+  // 0043); without one (no facade set it), by the attempt's. Null leaves undici's defaults.
   const deadline = ctx.deadline;
   const total = req.deadline;
   const bodyRemaining =
@@ -80,8 +81,8 @@ function dispatchOptions(
     method: req.method as Dispatcher.HttpMethod,
     headers: attemptHeaders(req.headers, remaining, deadlineHeader, ctx) as string[],
     body: req.body as string | Buffer | null,
-    headersTimeout: backstop(remaining),
-    bodyTimeout: backstop(bodyRemaining),
+    headersTimeout: req.timed ? 0 : backstop(remaining),
+    bodyTimeout: req.timed ? 0 : backstop(bodyRemaining),
   };
 }
 
