@@ -289,10 +289,11 @@ export class HttpAttempt
 
   /**
    * The caller took this attempt's body, or it is drained to keep its connection: until it
-   * ends, the call's total deadline bounds it (decisions 0043, 0059). The chain's deadlines stop at the head (a per-try timeout bounds an attempt
-   * up to its head; the total deadline's timer is released when the chain settles), so the body
-   * gets the total deadline again here, on the same shared timers: no timer of its own, and
-   * `#finish` unlinks it when the body ends, errors or is cancelled.
+   * ends, the call's total deadline bounds it (decisions 0043, 0059). The chain's deadlines stop
+   * at the head (a per-try timeout bounds an attempt up to its head; the total deadline's timer
+   * is released when the chain settles), so the body gets the total deadline again here, on the
+   * same shared timers: no timer of its own, and `#finish` unlinks it when the body ends, errors
+   * or is cancelled. undici's own timers are off meanwhile, so nothing else would.
    */
   #holdToDeadline(): void {
     const deadline = this.request.bodyDeadline(this.ctx);
