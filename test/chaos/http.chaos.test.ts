@@ -242,6 +242,38 @@ describe('HTTP chaos', () => {
     await expectClean(before);
   }, 10_000);
 
+  // undici's own head and body timers are off under the client's deadline (decision 0059): a
+  // body nobody reads, drained only to keep its connection, is held to the call's deadline too.
+  it('a retried 503 whose body stalls while it drains: cut at the call’s deadline, the retry answers', async () => {
+    const before = resources();
+    const n = await startNeighbour();
+    const cut: Promise<{ aborted: boolean; ms: number }>[] = [];
+    const stalling = await backend((req, res) => {
+      req.resume();
+      const at = performance.now();
+      cut.push(sawAborted(res).then((aborted) => ({ aborted, ms: performance.now() - at })));
+      res.writeHead(503, { 'content-type': 'text/plain', 'content-length': '1000' });
+      res.write('x'.repeat(10));
+    });
+    const healthy = await backend(ok);
+    const c = client({
+      service: 'drain-stall',
+      discovery: [stalling.address, healthy.address],
+      timeout: { totalMs: 400 },
+    });
+    const results = await runCalls(12, 4, () => get(c));
+    expect(failures(results).map(describeError)).toEqual([]);
+    for (const r of results) expect(r.ok && r.value).toBe('200 ok');
+    expect(stalling.hits).toBeGreaterThan(0);
+    // Each stalled 503 is closed on the wire by its call's deadline, not left to the server.
+    for (const { aborted, ms } of await Promise.all(cut)) {
+      expect(aborted).toBe(true);
+      expect(ms).toBeLessThan(400 + LATE_MS);
+    }
+    expectUnaffected(await n.stop());
+    await expectClean(before);
+  }, 10_000);
+
   it('a slowloris trickle: the head and the body are held to the deadline', async () => {
     const before = resources();
     const n = await startNeighbour();
