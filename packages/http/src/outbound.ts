@@ -45,12 +45,6 @@ export class OutboundRequest implements RequestInfo {
    * from the winning attempt's context, which saves a clock reading per call.
    */
   deadlineOfAttempt = false;
-  /**
-   * The client's own deadline timers watch this call (its timeout policy is on): the
-   * total-deadline policy bounds each attempt up to its head, and the attempt holds its body to
-   * the total deadline, read or discarded. Set by `holdTo`; undici's own timers are then off.
-   */
-  timed = false;
   /** The deadline's length and kind, for the TIMEOUT error its expiry raises. */
   deadlineMs = 0;
   deadlineKind: TimeoutKind = 'total';
@@ -77,7 +71,6 @@ export class OutboundRequest implements RequestInfo {
    * per-try timeout may shorten the attempts' deadlines, so the total one is kept here.
    */
   holdTo(ctx: CallContext, totalMs: number, perTry: boolean): void {
-    this.timed = true;
     this.deadlineMs = totalMs;
     if (!perTry && ctx.deadline === Number.POSITIVE_INFINITY) {
       this.deadlineOfAttempt = true;
@@ -92,6 +85,15 @@ export class OutboundRequest implements RequestInfo {
       this.deadlineMs = Math.max(0, Math.round(ctx.deadline - now));
       this.deadlineKind = 'inbound';
     }
+  }
+
+  /**
+   * The client's own deadline timers watch this call (`holdTo` recorded its deadline, so its
+   * timeout policy is on): the total-deadline policy bounds each attempt up to its head, and the
+   * attempt holds its body to the total deadline, read or discarded. undici's timers are off.
+   */
+  get timed(): boolean {
+    return this.deadlineOfAttempt || this.deadline !== Number.POSITIVE_INFINITY;
   }
 
   /** The deadline the winning attempt's body is held to (`Infinity`: none). */

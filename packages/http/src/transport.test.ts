@@ -46,22 +46,6 @@ describe('httpTransport', () => {
     expect(options.bodyTimeout).toBe(4_000);
   });
 
-  it('backs a deadline no timer of the client watches with undici’s: the head by the attempt’s, the body by the total', () => {
-    const clock = new ManualClock(10_000);
-    const call = CallContext.root({ clock }).withEndpoint(endpoint);
-    const req = get();
-    // A total deadline of 6 s recorded without `holdTo`, which would mean the client's timers watch it.
-    req.deadline = clock.now() + 6_000;
-    // An attempt deadline of 500 ms inside it.
-    const attempt = call.withDeadline(clock.now() + 500);
-    const { wire, transport } = setup();
-    void transport(req, attempt);
-    const { options } = wire.sent[0]!;
-    expect(options.headers).toEqual(['outrigger-timeout-ms', '500']);
-    expect(options.headersTimeout).toBe(2_000);
-    expect(options.bodyTimeout).toBe(7_000);
-  });
-
   it('turns undici’s timers off when the client’s own timers watch the call (its timeout policy is on)', () => {
     const clock = new ManualClock(10_000);
     const call = CallContext.root({ clock }).withEndpoint(endpoint);

@@ -66,23 +66,17 @@ function dispatchOptions(
   // When the client's own timers watch the call (`req.timed`), undici's are off (0): they could
   // only fire after ours, and each request would pay for them, a coarse timer made and cleared
   // per request (decision 0059). Otherwise a deadline the chain does not enforce (an inbound
-  // one with timeouts off) gets backstops: rounded up and a step late. The head is bounded by
-  // the attempt's deadline (per-try included); the body by the call's total deadline (decision
-  // 0043); without one (no facade set it), by the attempt's. Null leaves undici's defaults.
-  const deadline = ctx.deadline;
-  const total = req.deadline;
-  const bodyRemaining =
-    total === deadline || total === Number.POSITIVE_INFINITY
-      ? remaining
-      : remaining + (total - deadline);
+  // one with timeouts off) gets backstops for the head and the body, rounded up and a step
+  // late; no deadline leaves undici's defaults (null).
+  const timer = req.timed ? 0 : backstop(remaining);
   // Every field in one literal: one object shape, no properties added after creation.
   return {
     path: req.target,
     method: req.method as Dispatcher.HttpMethod,
     headers: attemptHeaders(req.headers, remaining, deadlineHeader, ctx) as string[],
     body: req.body as string | Buffer | null,
-    headersTimeout: req.timed ? 0 : backstop(remaining),
-    bodyTimeout: req.timed ? 0 : backstop(bodyRemaining),
+    headersTimeout: timer,
+    bodyTimeout: timer,
   };
 }
 

@@ -130,7 +130,7 @@ console.log('CPU µs per request (raw | variant):');
 for (const [name, { raw: r, mine: m }] of cpu) {
   const extra = (m.user + m.system) / m.requests - (r.user + r.system) / r.requests;
   console.log(
-    `${name.padEnd(30)} ${perRequest(r)} | ${perRequest(m)} | client +${extra.toFixed(1)}`,
+    `${name.padEnd(30)} ${perRequest(r)} | ${perRequest(m)} | client ${extra >= 0 ? '+' : ''}${extra.toFixed(1)}`,
   );
 }
 for (const c of clients) await c.close();
