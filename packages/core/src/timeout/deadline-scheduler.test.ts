@@ -62,4 +62,27 @@ describe('DeadlineScheduler', () => {
     clock.fireNext();
     expect([kept.expired, cancelled.expired]).toEqual([1, 0]);
   });
+
+  it('deadlines that share a slot of the recent-bucket cache (64 ms apart) keep their own times', () => {
+    const clock = new EarlyClock();
+    const scheduler = new DeadlineScheduler(clock);
+    const [a, b, a2, b2, late] = [entry(), entry(), entry(), entry(), entry()];
+    scheduler.schedule(a, 100);
+    scheduler.schedule(b, 164); // takes the slot a's bucket had
+    scheduler.schedule(a2, 99.5); // back to a's bucket, through the map
+    scheduler.schedule(b2, 163.2);
+    scheduler.schedule(late, 2 ** 31 + 100); // past int32: the slot index must still be valid
+    expect(scheduler.size).toEqual({ entries: 5, timers: 3 });
+    expect(clock.timers.map((t) => t.ms)).toEqual([100, 164, 2 ** 31 + 100]);
+    clock.time = 100;
+    clock.fireNext();
+    expect([a.expired, a2.expired, b.expired, b2.expired]).toEqual([1, 1, 0, 0]);
+    clock.time = 164;
+    clock.fireNext();
+    expect([b.expired, b2.expired, late.expired]).toEqual([1, 1, 0]);
+    // A bucket made again for an `at` that already fired is a new one, with its own timer.
+    const again = entry();
+    scheduler.schedule(again, 164);
+    expect(scheduler.size).toEqual({ entries: 2, timers: 2 });
+  });
 });
