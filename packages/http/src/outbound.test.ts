@@ -52,6 +52,12 @@ describe('OutboundRequest as RequestInfo', () => {
     expect(req.header('missing')).toBeUndefined();
   });
 
+  it('answers route headers of a request that has no headers of its own', () => {
+    const bare = new OutboundRequest('GET', '/', [], null, true, { 'x-canary': '1' });
+    expect(bare.header('X-Canary')).toBe('1');
+    expect(new OutboundRequest('GET', '/', [], null, true).header('x-canary')).toBeUndefined();
+  });
+
   it('knows which bodies are streamed', () => {
     expect(req.streamed).toBe(false);
     expect(new OutboundRequest('POST', '/', [], Buffer.from('x'), true).streamed).toBe(false);

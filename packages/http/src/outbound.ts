@@ -109,6 +109,9 @@ export class OutboundRequest implements RequestInfo {
 
   /** A header by name, any case; repeated headers joined with `, `. Route headers first. */
   header(name: string): string | undefined {
+    // Asked on every call (the balancer's override header), mostly of a request without headers:
+    // answered before lower-casing the name, which allocates.
+    if (this.headers.length === 0 && this.routeHeaders === undefined) return undefined;
     const lower = name.toLowerCase();
     const routed = this.routeHeaders?.[lower];
     if (routed !== undefined) return routed;
