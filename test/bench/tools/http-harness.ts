@@ -12,6 +12,9 @@
  * user and system time, and the server process's (from /proc, 10 ms ticks). At c=64 the client's
  * CPU per request is its wall time per request: the client is the bottleneck, and the ratio is
  * the inverse ratio of client CPU per request.
+ * With `--against-default`, each variant is paired with the harness's default Outrigger client
+ * instead of raw undici, the two slices of a pair in alternating order: what one factor costs,
+ * to a percent or two, where ratios to raw swing by several percent from run to run.
  * Run: node --expose-gc --import tsx bench/tools/http-harness.ts [concurrency] [pairs] [variant...]
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +25,8 @@ import { startBackend } from '../suites/http/server.js';
 
 const concurrency = Number(process.argv[2] ?? 64);
 const pairs = Number(process.argv[3] ?? 20);
-const wanted = process.argv.slice(4);
+const againstDefault = process.argv.includes('--against-default');
+const wanted = process.argv.slice(4).filter((a) => a !== '--against-default');
 const SLICE_MS = 300;
 
 const backend = await startBackend();
@@ -106,11 +110,15 @@ const ratios = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
 const cpu = new Map<string, { raw: Cpu; mine: Cpu }>(
   chosen.map(([n]) => [n, { raw: sideCpu(), mine: sideCpu() }]),
 );
+const baseline = againstDefault ? text(client) : raw;
 for (let i = 0; i < pairs; i++) {
   for (const [name, call] of chosen) {
     const sides = cpu.get(name)!;
-    const base = await slice(raw, sides.raw);
-    const mine = await slice(call, sides.mine);
+    // Against the default client, the order alternates: neither side always follows the other.
+    const first = againstDefault && i % 2 === 1;
+    const mine0 = first ? await slice(call, sides.mine) : 0;
+    const base = await slice(baseline, sides.raw);
+    const mine = first ? mine0 : await slice(call, sides.mine);
     ratios.get(name)!.push(mine / base);
   }
 }
@@ -118,7 +126,9 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 };
-console.log(`concurrency ${concurrency}, ${pairs} pairs of ${SLICE_MS} ms slices`);
+console.log(
+  `concurrency ${concurrency}, ${pairs} pairs of ${SLICE_MS} ms slices, each variant against ${againstDefault ? 'the default Outrigger client' : 'raw undici'}`,
+);
 for (const [name, xs] of ratios) {
   console.log(
     `${name.padEnd(30)} median ${median(xs).toFixed(3)}  min ${Math.min(...xs).toFixed(3)}  max ${Math.max(...xs).toFixed(3)}`,
@@ -126,7 +136,7 @@ for (const [name, xs] of ratios) {
 }
 const perRequest = (c: Cpu) =>
   `user ${(c.user / c.requests).toFixed(1)}  system ${(c.system / c.requests).toFixed(1)}  server ${(c.server / c.requests).toFixed(1)}`;
-console.log('CPU µs per request (raw | variant):');
+console.log(`CPU µs per request (${againstDefault ? 'default' : 'raw'} | variant):`);
 for (const [name, { raw: r, mine: m }] of cpu) {
   const extra = (m.user + m.system) / m.requests - (r.user + r.system) / r.requests;
   console.log(

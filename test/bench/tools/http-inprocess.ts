@@ -9,7 +9,10 @@
  * slice is paired with a raw slice of the same round (alternating order), and the median of the
  * paired differences is reported, which that swing mostly cancels. Variants switch one factor:
  * the deadline, then every policy the options can switch off.
- * Run: node --import tsx bench/tools/http-inprocess.ts [rounds]
+ * With `--pollute <bytes>`, the in-memory peer reads that many bytes of a buffer of its own
+ * before each batch of answers, as the kernel's work between requests does on loopback: what
+ * the client's per-call cost becomes once its long-lived state has left the CPU's caches.
+ * Run: node --import tsx bench/tools/http-inprocess.ts [rounds] [--pollute bytes]
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -21,7 +24,12 @@ import { type Call, runSlice } from '../suites/http/load.js';
 
 const median = (xs: readonly number[]): number => stats(xs).median;
 
-const ROUNDS = Number(process.argv[2] ?? 40);
+const ROUNDS = process.argv[2]?.startsWith('--') ? 40 : Number(process.argv[2] ?? 40);
+const pollutionAt = process.argv.indexOf('--pollute');
+const POLLUTE = pollutionAt > 0 ? Number(process.argv[pollutionAt + 1]) : 0;
+/** Read one byte per cache line of it before each batch of answers (`--pollute`). */
+const pollution = new Uint8Array(POLLUTE);
+let pollutionSum = 0;
 const PER_SLICE = 5_000;
 const CONCURRENCY = 64;
 const PORT = 1;
@@ -71,6 +79,7 @@ class AnsweringSocket extends Duplex {
     done();
   }
   readonly #answer = (): void => {
+    for (let i = 0; i < POLLUTE; i += 64) pollutionSum += pollution[i]!;
     this.#armed = false;
     const n = this.#unanswered;
     this.#unanswered = 0;
@@ -140,7 +149,8 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 console.log(
-  `${CONCURRENCY} callers, ${ROUNDS} rounds of ${PER_SLICE} requests each, in-memory sockets`,
+  `${CONCURRENCY} callers, ${ROUNDS} rounds of ${PER_SLICE} requests each, in-memory sockets` +
+    (POLLUTE > 0 ? `, ${POLLUTE} bytes read before each batch (sum ${pollutionSum})` : ''),
 );
 console.log(
   'client                  CPU µs/req   over raw (paired median, q1–q3)   allocated B/req',
