@@ -107,18 +107,24 @@ const slice = async (call: Call, into: Cpu): Promise<number> => {
 };
 
 const ratios = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
-const cpu = new Map<string, { raw: Cpu; mine: Cpu }>(
-  chosen.map(([n]) => [n, { raw: sideCpu(), mine: sideCpu() }]),
+/** CPU of each variant's pairs: the baseline's slices (raw, or the default client) and its own. */
+const cpu = new Map<string, { base: Cpu; mine: Cpu }>(
+  chosen.map(([n]) => [n, { base: sideCpu(), mine: sideCpu() }]),
 );
 const baseline = againstDefault ? text(client) : raw;
 for (let i = 0; i < pairs; i++) {
   for (const [name, call] of chosen) {
     const sides = cpu.get(name)!;
+    let base: number;
+    let mine: number;
     // Against the default client, the order alternates: neither side always follows the other.
-    const first = againstDefault && i % 2 === 1;
-    const mine0 = first ? await slice(call, sides.mine) : 0;
-    const base = await slice(baseline, sides.raw);
-    const mine = first ? mine0 : await slice(call, sides.mine);
+    if (againstDefault && i % 2 === 1) {
+      mine = await slice(call, sides.mine);
+      base = await slice(baseline, sides.base);
+    } else {
+      base = await slice(baseline, sides.base);
+      mine = await slice(call, sides.mine);
+    }
     ratios.get(name)!.push(mine / base);
   }
 }
@@ -137,7 +143,7 @@ for (const [name, xs] of ratios) {
 const perRequest = (c: Cpu) =>
   `user ${(c.user / c.requests).toFixed(1)}  system ${(c.system / c.requests).toFixed(1)}  server ${(c.server / c.requests).toFixed(1)}`;
 console.log(`CPU µs per request (${againstDefault ? 'default' : 'raw'} | variant):`);
-for (const [name, { raw: r, mine: m }] of cpu) {
+for (const [name, { base: r, mine: m }] of cpu) {
   const extra = (m.user + m.system) / m.requests - (r.user + r.system) / r.requests;
   console.log(
     `${name.padEnd(30)} ${perRequest(r)} | ${perRequest(m)} | client ${extra >= 0 ? '+' : ''}${extra.toFixed(1)}`,

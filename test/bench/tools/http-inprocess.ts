@@ -29,6 +29,7 @@ const pollutionAt = process.argv.indexOf('--pollute');
 const POLLUTE = pollutionAt > 0 ? Number(process.argv[pollutionAt + 1]) : 0;
 /** Read one byte per cache line of it before each batch of answers (`--pollute`). */
 const pollution = new Uint8Array(POLLUTE);
+/** What the reads add up to, printed so that the compiler cannot drop them. */
 let pollutionSum = 0;
 const PER_SLICE = 5_000;
 const CONCURRENCY = 64;

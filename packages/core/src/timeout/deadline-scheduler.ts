@@ -42,7 +42,7 @@ export class DeadlineScheduler {
    * thousands of buckets; in a perf profile of the HTTP client its lookup cost more than the rest
    * of `schedule`.
    */
-  readonly #recent: (Bucket | undefined)[] = new Array<Bucket | undefined>(RECENT).fill(undefined);
+  readonly #recent: (Bucket | undefined)[] = Array.from({ length: RECENT }, () => undefined);
 
   constructor(clock: Clock, options: { unref?: boolean } = {}) {
     this.#clock = clock;
