@@ -7,6 +7,7 @@ import { execSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { describeKernelEntry } from './lib/kernel-entry.js';
 import type { BenchSuite } from './lib/suite.js';
 
 const here = new URL('./', import.meta.url);
@@ -80,6 +81,10 @@ parentheses; ratios compare variants measured in the same run. Peers are measure
 Outrigger, never quoted from elsewhere.
 
 - Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}
+- Kernel entry: ${describeKernelEntry()}.
+  Loopback figures pay a few system calls per request; with isolation and no PCID each one also
+  empties the TLB, so a client's own code costs more per request there than without sockets
+  (\`bench/tools/http-inprocess.ts --syscalls\`).
 - Versions: ${versions(['undici', 'cockatiel', 'opossum', 'p-retry', '@grpc/grpc-js'])}
 `;
 writeFileSync(

@@ -12,7 +12,10 @@
  * With `--pollute <bytes>`, the in-memory peer reads that many bytes of a buffer of its own
  * before each batch of answers, as the kernel's work between requests does on loopback: what
  * the client's per-call cost becomes once its long-lived state has left the CPU's caches.
- * Run: node --import tsx bench/tools/http-inprocess.ts [rounds] [--pollute bytes]
+ * With `--syscalls <k>`, the peer makes `k` cheap system calls (getuid) before each answer, as a
+ * loopback client makes a few per request (read, write, epoll): on this VM the kernel isolates
+ * its page tables and the CPU has no PCID, so each entry into the kernel also empties the TLB.
+ * Run: node --import tsx bench/tools/http-inprocess.ts [rounds] [--pollute bytes] [--syscalls k]
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -31,6 +34,10 @@ const POLLUTE = pollutionAt > 0 ? Number(process.argv[pollutionAt + 1]) : 0;
 const pollution = new Uint8Array(POLLUTE);
 /** What the reads add up to, printed so that the compiler cannot drop them. */
 let pollutionSum = 0;
+const syscallsAt = process.argv.indexOf('--syscalls');
+const SYSCALLS = syscallsAt > 0 ? Number(process.argv[syscallsAt + 1]) : 0;
+/** A system call that does nothing else: the kernel entry alone (`--syscalls`). */
+const getuid = process.getuid ?? ((): number => 0);
 const PER_SLICE = 5_000;
 const CONCURRENCY = 64;
 const PORT = 1;
@@ -84,7 +91,10 @@ class AnsweringSocket extends Duplex {
     this.#armed = false;
     const n = this.#unanswered;
     this.#unanswered = 0;
-    for (let i = 0; i < n; i++) this.push(RESPONSE);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < SYSCALLS; k++) getuid();
+      this.push(RESPONSE);
+    }
   };
 }
 
@@ -151,7 +161,8 @@ for (let round = 0; round < ROUNDS; round++) {
 
 console.log(
   `${CONCURRENCY} callers, ${ROUNDS} rounds of ${PER_SLICE} requests each, in-memory sockets` +
-    (POLLUTE > 0 ? `, ${POLLUTE} bytes read before each batch (sum ${pollutionSum})` : ''),
+    (POLLUTE > 0 ? `, ${POLLUTE} bytes read before each batch (sum ${pollutionSum})` : '') +
+    (SYSCALLS > 0 ? `, ${SYSCALLS} system calls before each answer` : ''),
 );
 console.log(
   'client                  CPU µs/req   over raw (paired median, q1–q3)   allocated B/req',

@@ -13,7 +13,7 @@ import { type Call, timedSlice } from './load.js';
 
 export const HARNESS_PAIRS = 20;
 export const HARNESS_SLICE_MS = 300;
-export const HARNESS_RUNS = 3;
+export const HARNESS_RUNS = 5;
 
 export interface HarnessShape {
   /** The median ratio of each run. */
