@@ -1,10 +1,10 @@
 /**
  * What entering the kernel costs on this machine, for the header of BENCHMARKS.md. Every
- * loopback figure pays a few system calls per request, and their price varies by host far more
- * than Node's or Outrigger's code does: with page-table isolation (the Meltdown mitigation) and
- * a CPU without PCID, each entry into the kernel also empties the TLB, so the code and data a
- * client touches between two calls are fetched again. Readers comparing figures across machines
- * need to know which kind this was.
+ * loopback figure pays a few system calls per request, and their price varies from host to
+ * host more than the clients' own code does: with page-table isolation (the Meltdown
+ * mitigation) and a CPU without PCID, each entry into the kernel also empties the TLB, so the
+ * code and data a client touches between two calls are fetched again. Readers comparing
+ * figures across machines need to know which kind this was.
  */
 import { readFileSync } from 'node:fs';
 

@@ -37,7 +37,14 @@ let pollutionSum = 0;
 const syscallsAt = process.argv.indexOf('--syscalls');
 const SYSCALLS = syscallsAt > 0 ? Number(process.argv[syscallsAt + 1]) : 0;
 /** A system call that does nothing else: the kernel entry alone (`--syscalls`). */
-const getuid = process.getuid ?? ((): number => 0);
+const getuid = process.getuid;
+if (!(Number.isInteger(SYSCALLS) && SYSCALLS >= 0) || (SYSCALLS > 0 && getuid === undefined)) {
+  console.error(
+    `--syscalls ${process.argv[syscallsAt + 1]}: give a whole number of calls (0 or more), ` +
+      'on a platform with process.getuid (Linux, macOS)',
+  );
+  process.exit(2);
+}
 const PER_SLICE = 5_000;
 const CONCURRENCY = 64;
 const PORT = 1;
@@ -92,7 +99,7 @@ class AnsweringSocket extends Duplex {
     const n = this.#unanswered;
     this.#unanswered = 0;
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < SYSCALLS; k++) getuid();
+      for (let k = 0; k < SYSCALLS; k++) getuid!();
       this.push(RESPONSE);
     }
   };
