@@ -28,21 +28,27 @@ import { type Call, runSlice } from '../suites/http/load.js';
 const median = (xs: readonly number[]): number => stats(xs).median;
 
 const ROUNDS = process.argv[2]?.startsWith('--') ? 40 : Number(process.argv[2] ?? 40);
-const pollutionAt = process.argv.indexOf('--pollute');
-const POLLUTE = pollutionAt > 0 ? Number(process.argv[pollutionAt + 1]) : 0;
+
+/** The whole number after `flag`, 0 when the flag is absent; anything else stops the tool. */
+function countAfter(flag: string): number {
+  const at = process.argv.indexOf(flag);
+  if (at < 0) return 0;
+  const value = Number(process.argv[at + 1]);
+  if (Number.isInteger(value) && value >= 0) return value;
+  console.error(`${flag} ${process.argv[at + 1]}: give a whole number (0 or more)`);
+  process.exit(2);
+}
+
+const POLLUTE = countAfter('--pollute');
 /** Read one byte per cache line of it before each batch of answers (`--pollute`). */
 const pollution = new Uint8Array(POLLUTE);
 /** What the reads add up to, printed so that the compiler cannot drop them. */
 let pollutionSum = 0;
-const syscallsAt = process.argv.indexOf('--syscalls');
-const SYSCALLS = syscallsAt > 0 ? Number(process.argv[syscallsAt + 1]) : 0;
+const SYSCALLS = countAfter('--syscalls');
 /** A system call that does nothing else: the kernel entry alone (`--syscalls`). */
 const getuid = process.getuid;
-if (!(Number.isInteger(SYSCALLS) && SYSCALLS >= 0) || (SYSCALLS > 0 && getuid === undefined)) {
-  console.error(
-    `--syscalls ${process.argv[syscallsAt + 1]}: give a whole number of calls (0 or more), ` +
-      'on a platform with process.getuid (Linux, macOS)',
-  );
+if (SYSCALLS > 0 && getuid === undefined) {
+  console.error('--syscalls needs process.getuid (Linux, macOS)');
   process.exit(2);
 }
 const PER_SLICE = 5_000;
