@@ -82,9 +82,9 @@ Outrigger, never quoted from elsewhere.
 
 - Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}
 - Kernel entry: ${describeKernelEntry()}.
-  Loopback figures pay a few system calls per request; with isolation and no PCID each one also
-  empties the TLB, so a client's own code costs more per request there than without sockets
-  (\`bench/tools/http-inprocess.ts --syscalls\`).
+  Loopback figures pay a few system calls per request, and a client's own code costs more per
+  request there than without sockets (HTTP section) on either kind of host; with isolation and
+  no PCID each system call also empties the TLB (\`bench/tools/http-inprocess.ts --syscalls\`).
 - Versions: ${versions(['undici', 'cockatiel', 'opossum', 'p-retry', '@grpc/grpc-js'])}
 `;
 writeFileSync(
