@@ -13,8 +13,9 @@
  * before each batch of answers, as the kernel's work between requests does on loopback: what
  * the client's per-call cost becomes once its long-lived state has left the CPU's caches.
  * With `--syscalls <k>`, the peer makes `k` cheap system calls (getuid) before each answer, as a
- * loopback client makes a few per request (read, write, epoll): on this VM the kernel isolates
- * its page tables and the CPU has no PCID, so each entry into the kernel also empties the TLB.
+ * loopback client makes a few per request (read, write, epoll): where the kernel isolates its
+ * page tables and the CPU has no PCID (BENCHMARKS.md's header says which), each entry into the
+ * kernel also empties the TLB.
  * Run: node --import tsx bench/tools/http-inprocess.ts [rounds] [--pollute bytes] [--syscalls k]
  */
 import net from 'node:net';

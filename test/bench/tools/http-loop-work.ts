@@ -1,9 +1,7 @@
 /**
- * What each client asks of the event loop per request, in the independent harness's shape (raw
- * `pool.request` on `new Pool(origin, { connections: 64 })` against the client made with
- * `service`, `discovery` and `timeout: { totalMs: 5000 }`, every body read as text, against the
- * bench backend): connections opened, immediates, ticks, microtasks and timers scheduled, and
- * garbage collections with their pause. Issue 18 asked whether the gap to raw undici comes from
+ * What each client asks of the event loop per request, in the independent harness's shape (its
+ * two sides from `harnessSides`, against the bench backend): connections opened, immediates,
+ * ticks, microtasks and timers scheduled, and garbage collections with their pause. Issue 18 asked whether the gap to raw undici comes from
  * connection count, GC debt or the loop; a count that differs between the two clients points at
  * a cause, equal counts put the gap on the CPU each one spends in its own code.
  * The globals are wrapped for this process only, to count calls; each count is over one slice
@@ -12,9 +10,8 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { createHttpClient } from '@outrigger/http';
-import { Pool } from 'undici';
 import { stats } from '../lib/stats.js';
+import { harnessSides } from '../suites/http/harness-shape.js';
 import { type Call, runSlice } from '../suites/http/load.js';
 import { startBackend } from '../suites/http/server.js';
 
@@ -54,27 +51,10 @@ countCalls(globalThis, 'queueMicrotask', 'microtasks');
 countCalls(process, 'nextTick', 'ticks');
 
 const backend = await startBackend();
-const pool = new Pool(`http://127.0.0.1:${backend.port}`, { connections: 64 });
-const client = createHttpClient({
-  service: 'harness',
-  discovery: [`127.0.0.1:${backend.port}`],
-  timeout: { totalMs: 5_000 },
-});
+const harness = harnessSides(backend.port);
 const sides: { name: string; call: Call }[] = [
-  {
-    name: 'undici.request',
-    call: async () => {
-      const res = await pool.request({ path: '/', method: 'GET' });
-      await res.body.text();
-    },
-  },
-  {
-    name: 'outrigger request',
-    call: async () => {
-      const res = await client.request('/');
-      await res.body.text();
-    },
-  },
+  { name: 'undici.request', call: harness.raw },
+  { name: 'outrigger request', call: harness.ours },
 ];
 
 type Row = Record<keyof typeof counts | 'gcs' | 'gcMs', number[]>;
@@ -102,13 +82,14 @@ for (let round = 0; round < ROUNDS; round++) {
     gc.count = 0;
     gc.ms = 0;
     await runSlice(sides[i]!.call, concurrency, REQUESTS);
-    // GC entries are delivered on a later turn: let the observer catch up.
-    await new Promise((resolve) => setTimeout(resolve, 20));
     const row = rows[i]!;
     row.connections.push(counts.connections);
     for (const key of ['immediates', 'ticks', 'microtasks', 'timers'] as const) {
       row[key].push(counts[key] / REQUESTS);
     }
+    // GC entries are delivered on a later turn: let the observer catch up (after the loop's
+    // counts are read, so that this wait's own timer is not one of them).
+    await new Promise((resolve) => setTimeout(resolve, 20));
     row.gcs.push((gc.count * 1_000) / REQUESTS);
     row.gcMs.push((gc.ms * 1_000) / REQUESTS);
   }
@@ -127,6 +108,5 @@ for (let i = 0; i < sides.length; i++) {
     `${sides[i]!.name.padEnd(18)}  ${`${opened[i]} + ${median(r.connections)}`.padStart(29)}  ${median(r.immediates).toFixed(3).padStart(14)}  ${median(r.ticks).toFixed(3).padStart(9)}  ${median(r.microtasks).toFixed(3).padStart(14)}  ${median(r.timers).toFixed(3).padStart(10)}  ${median(r.gcs).toFixed(2).padStart(14)}  ${median(r.gcMs).toFixed(3).padStart(16)}`,
   );
 }
-await client.close();
-await pool.close();
+await harness.close();
 await backend.stop();

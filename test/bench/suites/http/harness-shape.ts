@@ -22,22 +22,41 @@ export interface HarnessShape {
   readonly pairs: Stats;
 }
 
-/** One run: `HARNESS_PAIRS` ratios at `concurrency`. */
-export async function harnessRun(port: number, concurrency: number): Promise<number[]> {
+/** The two sides as the harness makes them, and how to close them. */
+export interface HarnessSides {
+  /** Raw `pool.request` on `new Pool(origin, { connections: 64 })`, the body read as text. */
+  readonly raw: Call;
+  /** The client made with `service`, `discovery` and `timeout: { totalMs: 5000 }` only. */
+  readonly ours: Call;
+  close(): Promise<void>;
+}
+
+export function harnessSides(port: number): HarnessSides {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
   const client = createHttpClient({
     service: 'harness',
     discovery: [`127.0.0.1:${port}`],
     timeout: { totalMs: 5_000 },
   });
-  const raw: Call = async () => {
-    const res = await pool.request({ path: '/', method: 'GET' });
-    await res.body.text();
+  return {
+    raw: async () => {
+      const res = await pool.request({ path: '/', method: 'GET' });
+      await res.body.text();
+    },
+    ours: async () => {
+      const res = await client.request('/');
+      await res.body.text();
+    },
+    async close() {
+      await client.close();
+      await pool.close();
+    },
   };
-  const ours: Call = async () => {
-    const res = await client.request('/');
-    await res.body.text();
-  };
+}
+
+/** One run: `HARNESS_PAIRS` ratios at `concurrency`. */
+export async function harnessRun(port: number, concurrency: number): Promise<number[]> {
+  const { raw, ours, close } = harnessSides(port);
   try {
     await timedSlice(ours, concurrency, 500);
     await timedSlice(raw, concurrency, 500);
@@ -48,8 +67,7 @@ export async function harnessRun(port: number, concurrency: number): Promise<num
     }
     return ratios;
   } finally {
-    await client.close();
-    await pool.close();
+    await close();
   }
 }
 
