@@ -51,7 +51,12 @@ const text =
     const res = await c.request('/');
     await res.body.text();
   };
-const client = made();
+/** The harness's own client, made on first use. */
+let defaultClient: HttpClient | undefined;
+const client = (): HttpClient => {
+  defaultClient ??= made();
+  return defaultClient;
+};
 
 const raw: Call = async () => {
   const res = await pool.request({ path: '/', method: 'GET' });
@@ -59,28 +64,33 @@ const raw: Call = async () => {
 };
 // The same raw client shape on a pool of its own: what the pair's order alone costs (A/A).
 const poolB = new Pool(origin, { connections: 64 });
-const variants: Record<string, Call> = {
-  'raw again (A/A)': async () => {
+// Factories, so that a run makes only the clients it measures: clients of other shapes in the
+// process, even idle ones, are not what a user's single client sees.
+const variants: Record<string, () => Call> = {
+  'raw again (A/A)': () => async () => {
     const res = await poolB.request({ path: '/', method: 'GET' });
     await res.body.text();
   },
-  'outrigger text': text(client),
-  'outrigger dump': async () => {
-    const res = await client.request('/');
+  'outrigger text': () => text(client()),
+  'outrigger dump': () => async () => {
+    const res = await client().request('/');
     await res.body.dump();
   },
-  'outrigger text, timeout off': text(made({ timeout: false })),
-  'outrigger text, header off': text(made({ deadlineHeader: false })),
-  'outrigger text, connections 64': text(made({ connections: 64 })),
-  'outrigger fetch text': async () => {
-    const res = await client.fetch('/');
+  'outrigger text, timeout off': () => text(made({ timeout: false })),
+  'outrigger text, header off': () => text(made({ deadlineHeader: false })),
+  'outrigger text, connections 64': () => text(made({ connections: 64 })),
+  'outrigger fetch text': () => async () => {
+    const res = await client().fetch('/');
     await res.text();
   },
 };
 for (const name of wanted) {
-  if (name.startsWith('{')) variants[name] = text(made(JSON.parse(name) as HttpClientOptions));
+  if (name.startsWith('{'))
+    variants[name] = () => text(made(JSON.parse(name) as HttpClientOptions));
 }
-const chosen = Object.entries(variants).filter(([n]) => wanted.length === 0 || wanted.includes(n));
+const chosen: [string, Call][] = Object.entries(variants)
+  .filter(([n]) => wanted.length === 0 || wanted.includes(n))
+  .map(([n, make]) => [n, make()]);
 for (const [, call] of chosen) await timedSlice(call, concurrency, 500);
 await timedSlice(raw, concurrency, 500);
 
@@ -111,7 +121,7 @@ const ratios = new Map<string, number[]>(chosen.map(([n]) => [n, []]));
 const cpu = new Map<string, { base: Cpu; mine: Cpu }>(
   chosen.map(([n]) => [n, { base: sideCpu(), mine: sideCpu() }]),
 );
-const baseline = againstDefault ? text(client) : raw;
+const baseline = againstDefault ? text(client()) : raw;
 for (let i = 0; i < pairs; i++) {
   for (const [name, call] of chosen) {
     const sides = cpu.get(name)!;
