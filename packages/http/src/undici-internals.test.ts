@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHttpClient } from './client.js';
-import { BodyReadable, isKnownHeaderName, parseHeaders } from './undici-internals.js';
+import { BodyReadable, chunksDecode, isKnownHeaderName, parseHeaders } from './undici-internals.js';
 
 describe("undici's internals that request() reuses", () => {
   it('parses raw headers as undici.request does: lower-cased names, repeats as arrays', () => {
@@ -20,6 +20,14 @@ describe("undici's internals that request() reuses", () => {
     body.push(null);
     expect(typeof (body as unknown as { dump: unknown }).dump).toBe('function');
     expect(await (body as unknown as { json(): Promise<unknown> }).json()).toEqual({ ok: true });
+  });
+
+  it("has the decoder of undici's text() and json(): a byte-order mark skipped, the encoding set", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const cafe = Buffer.from('café');
+    expect(chunksDecode([bom, cafe], bom.length + cafe.length, null)).toBe('café');
+    expect(chunksDecode([Buffer.from([0x63, 0xe9])], 2, 'latin1')).toBe('cé');
+    expect(chunksDecode([], 0, null)).toBe('');
   });
 
   it('registers the deadline header as a name undici knows, once a client is made', async () => {

@@ -26,9 +26,18 @@ export interface BodyReadableClass {
   }): BodyReadableType;
 }
 
-export const BodyReadable: BodyReadableClass = (
-  require('undici/lib/api/readable.js') as { Readable: BodyReadableClass }
-).Readable;
+const readable = require('undici/lib/api/readable.js') as {
+  Readable: BodyReadableClass;
+  chunksDecode(chunks: Buffer[], length: number, encoding: BufferEncoding | null): string;
+};
+
+export const BodyReadable: BodyReadableClass = readable.Readable;
+
+/**
+ * How undici's `text()` and `json()` decode a body's chunks: UTF-8 unless `setEncoding` said
+ * otherwise, a leading byte-order mark skipped.
+ */
+export const chunksDecode = readable.chunksDecode;
 
 /** Raw `[name, value, ...]` (Buffers or strings) to Node-style headers, as undici.request does. */
 export const parseHeaders: (raw: Buffer[] | string[]) => IncomingHttpHeaders = (
