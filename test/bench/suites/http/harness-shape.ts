@@ -31,7 +31,14 @@ export interface HarnessSides {
   close(): Promise<void>;
 }
 
-export function harnessSides(port: number): HarnessSides {
+/**
+ * How each call reads its body: `text()` as the harness did, or `dump()`, through the stream on
+ * both sides, where the client's whole-body read from the buffer (decision 0060) plays no part:
+ * what is left is the chain's own cost.
+ */
+export type HarnessRead = 'text' | 'dump';
+
+export function harnessSides(port: number, read: HarnessRead = 'text'): HarnessSides {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
   const client = createHttpClient({
     service: 'harness',
@@ -41,11 +48,11 @@ export function harnessSides(port: number): HarnessSides {
   return {
     raw: async () => {
       const res = await pool.request({ path: '/', method: 'GET' });
-      await res.body.text();
+      await res.body[read]();
     },
     ours: async () => {
       const res = await client.request('/');
-      await res.body.text();
+      await res.body[read]();
     },
     async close() {
       await client.close();
@@ -55,8 +62,12 @@ export function harnessSides(port: number): HarnessSides {
 }
 
 /** One run: `HARNESS_PAIRS` ratios at `concurrency`. */
-export async function harnessRun(port: number, concurrency: number): Promise<number[]> {
-  const { raw, ours, close } = harnessSides(port);
+export async function harnessRun(
+  port: number,
+  concurrency: number,
+  read: HarnessRead = 'text',
+): Promise<number[]> {
+  const { raw, ours, close } = harnessSides(port, read);
   try {
     await timedSlice(ours, concurrency, 500);
     await timedSlice(raw, concurrency, 500);
@@ -71,13 +82,17 @@ export async function harnessRun(port: number, concurrency: number): Promise<num
   }
 }
 
-/** `HARNESS_RUNS` runs at `concurrency`. */
-export async function harnessShape(port: number, concurrency: number): Promise<HarnessShape> {
+/** `HARNESS_RUNS` runs at `concurrency`, every body read by `read`. */
+export async function harnessShape(
+  port: number,
+  concurrency: number,
+  read: HarnessRead = 'text',
+): Promise<HarnessShape> {
   const medians: number[] = [];
   const all: number[] = [];
   for (let run = 0; run < HARNESS_RUNS; run++) {
     (globalThis as { gc?: () => void }).gc?.();
-    const ratios = await harnessRun(port, concurrency);
+    const ratios = await harnessRun(port, concurrency, read);
     medians.push(stats(ratios).median);
     all.push(...ratios);
   }
