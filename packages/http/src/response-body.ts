@@ -36,7 +36,7 @@ const undiciWebStream = undiciGetter('body');
  * has all arrived and that nothing has read yet takes it from the stream's buffer with one
  * `read()`, which also ends the stream as any read to the end does. undici's own whole-body read
  * goes through the stream's flowing mode instead (a microtask, listeners, `resume()`, a
- * `'data'` and an `'end'` event): about a fifth of a small request's client CPU on loopback
+ * `'data'` and an `'end'` event): about a tenth of a small request's client CPU on loopback
  * (decision 0060). A body still coming, or already read some other way, gets undici's read.
  *
  * When the caller passed a signal, it stays wired to the body until the body ends, as with
