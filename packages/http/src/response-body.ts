@@ -50,8 +50,6 @@ export class ResponseBody extends BodyReadable implements BodySink, AbortListene
   #cancellation: Cancellation | undefined;
   /** The body ended or failed: nothing left to cancel. */
   #over = false;
-  /** The whole body is in the stream's buffer (it ended, and did not fail). */
-  #whole = false;
   /** A whole-body read took the body here. */
   #taken = false;
   /** The body was handed out as a web stream: whole-body reads are undici's from then on. */
@@ -118,7 +116,6 @@ export class ResponseBody extends BodyReadable implements BodySink, AbortListene
   onEnd(trailers: IncomingHttpHeaders): void {
     if (trailers !== NO_HEADERS) Object.assign(this.responseTrailers, trailers);
     this.#release();
-    this.#whole = true;
     this.push(null);
   }
 
@@ -136,9 +133,10 @@ export class ResponseBody extends BodyReadable implements BodySink, AbortListene
 
   #readWhole(kind: WholeKind): Promise<unknown> {
     if (this.#taken) return Promise.reject(new TypeError('unusable'));
-    // Untouched: never flowing or paused, never read, not destroyed, not a web stream.
+    // All arrived (over, and not failed: a failed body is destroyed) and untouched: never flowing
+    // or paused, never read, not a web stream.
     if (
-      !this.#whole ||
+      !this.#over ||
       this.#webStream ||
       this.readableFlowing !== null ||
       this.readableDidRead ||

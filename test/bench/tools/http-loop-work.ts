@@ -1,9 +1,10 @@
 /**
  * What each client asks of the event loop per request, in the independent harness's shape (its
  * two sides from `harnessSides`, against the bench backend): connections opened, immediates,
- * ticks, microtasks and timers scheduled, and garbage collections with their pause. Issue 18 asked whether the gap to raw undici comes from
- * connection count, GC debt or the loop; a count that differs between the two clients points at
- * a cause, equal counts put the gap on the CPU each one spends in its own code.
+ * ticks, microtasks and timers scheduled, and garbage collections with their pause. Issue 18
+ * asked whether the gap to raw undici comes from connection count, GC debt or the loop; a count
+ * that differs between the two clients points at a cause, equal counts put the gap on the CPU
+ * each one spends in its own code.
  * The globals are wrapped for this process only, to count calls; each count is over one slice
  * of `REQUESTS`, the two clients alternating, after a warm-up.
  * Run: node --import tsx bench/tools/http-loop-work.ts [concurrency]

@@ -113,6 +113,8 @@ describe('request() whole-body reads answer as undici.request', () => {
       touch(theirs);
       touch(mine);
       expect(await outcome(mine, (b) => b.text())).toEqual(await outcome(theirs, (b) => b.text()));
+      // Read by undici's read, as theirs: a paused stream flowed again, not taken from the buffer.
+      expect(mine.readableFlowing).toBe(theirs.readableFlowing);
     }
   });
 

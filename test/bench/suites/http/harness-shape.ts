@@ -24,7 +24,7 @@ export interface HarnessShape {
 
 /** The two sides as the harness makes them, and how to close them. */
 export interface HarnessSides {
-  /** Raw `pool.request` on `new Pool(origin, { connections: 64 })`, the body read as text. */
+  /** Raw `pool.request` on `new Pool(origin, { connections: 64 })`. */
   readonly raw: Call;
   /** The client made with `service`, `discovery` and `timeout: { totalMs: 5000 }` only. */
   readonly ours: Call;
